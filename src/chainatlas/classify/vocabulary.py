@@ -1,0 +1,51 @@
+"""The matching vocabulary derived from the atlas: keywords, exclusions, industry-code rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from chainatlas.atlas.model import Chain
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Frames the classifier joins against.
+
+    keywords: keyword (ASCII upper-cased), chain_id, node_id, kind ('include'|'product'|'exclude')
+    codes:    industry_code, chain_id, node_id, unique_in_chain (code names one node of its chain)
+    patterns: every distinct keyword, for the automaton
+    """
+
+    keywords: pl.DataFrame
+    codes: pl.DataFrame
+    patterns: list[str]
+
+
+def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
+    rows: list[tuple[str, str, str, str]] = []
+    code_rows: list[tuple[str, str, str]] = []
+    for chain in atlas.values():
+        for node in chain.nodes:
+            for kind, words in (("include", node.include), ("product", node.products),
+                                ("exclude", node.exclude)):
+                rows.extend((w.strip().upper(), chain.id, node.id, kind) for w in words if w.strip())
+            code_rows.extend((c, chain.id, node.id) for c in node.industry_codes)
+    keywords = pl.DataFrame(
+        rows, schema={"keyword": pl.String, "chain_id": pl.String, "node_id": pl.String,
+                      "kind": pl.String}, orient="row",
+    )
+    # A keyword listed both as include and product of one node counts once, as include.
+    keywords = keywords.sort("kind").unique(["keyword", "chain_id", "node_id"], keep="first",
+                                           maintain_order=True)
+    codes = pl.DataFrame(
+        code_rows, schema={"industry_code": pl.String, "chain_id": pl.String, "node_id": pl.String},
+        orient="row",
+    ).unique()
+    codes = codes.with_columns(
+        (pl.len().over("industry_code", "chain_id") == 1).alias("unique_in_chain")
+    )
+    patterns = sorted(set(keywords["keyword"].to_list()))
+    return Vocabulary(keywords=keywords, codes=codes, patterns=patterns)

@@ -1,0 +1,72 @@
+"""The region × node cube, written once as Ibis expressions (DuckDB now, Spark later).
+
+Only active firms (no deregistration date) count. Facts are kept at the level a firm is
+registered (usually the county) with its province and city codes, so any region rolls up
+by filtering on one column.
+"""
+
+from __future__ import annotations
+
+import ibis
+from ibis import _
+
+from chainatlas.engine.warehouse import Warehouse
+
+REGION_KEYS = ("province_code", "city_code", "region_code")
+
+
+def _active(enterprises: ibis.Table) -> ibis.Table:
+    return enterprises.filter(enterprises.deregistered.isnull())
+
+
+def ranked_assignments(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    """Assignments with each firm's national rank by registered capital within its node."""
+    sizes = enterprises.select("uscc", "registered_capital", "deregistered")
+    joined = assignments.drop("national_rank").left_join(sizes, "uscc")
+    window = ibis.window(
+        group_by=[joined.chain_id, joined.node_id],
+        order_by=[ibis.desc(joined.registered_capital.fill_null(0)), joined.uscc],
+    )
+    rank = ibis.ifelse(
+        joined.deregistered.isnull(), ibis.row_number().over(window) + 1, ibis.null()
+    )
+    return joined.select(
+        "uscc", "chain_id", "node_id", "score", "method", "evidence",
+        national_rank=rank.cast("int64"),
+    )
+
+
+def node_facts(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    """firm_count, capital, revenue (and firms reporting revenue) per region × chain × node."""
+    j = assignments.join(_active(enterprises), "uscc")
+    return j.group_by([*REGION_KEYS, "chain_id", "node_id"]).aggregate(
+        firm_count=_.count(),
+        capital=_.registered_capital.sum().fill_null(0),
+        revenue=_.revenue.sum().fill_null(0),
+        revenue_firms=_.revenue.count(),
+    )
+
+
+def chain_facts(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    """Distinct firms (and their capital, revenue) per region × chain: the LQ's x_r."""
+    on_chain = assignments.select("uscc", "chain_id").distinct()
+    j = on_chain.join(_active(enterprises), "uscc")
+    return j.group_by([*REGION_KEYS, "chain_id"]).aggregate(
+        firm_count=_.count(),
+        capital=_.registered_capital.sum().fill_null(0),
+        revenue=_.revenue.sum().fill_null(0),
+    )
+
+
+def rebuild(warehouse: Warehouse) -> None:
+    """Recompute ranks and facts from enterprises and assignments (call inside the load's
+    transaction so readers never see a half-built cube)."""
+    ents = warehouse.table("enterprises")
+    ranked = ranked_assignments(warehouse.table("assignments"), ents)
+    warehouse.materialize("_assignments_ranked", ranked)
+    warehouse.raw.execute("DELETE FROM assignments")
+    warehouse.raw.execute("INSERT INTO assignments SELECT * FROM _assignments_ranked")
+    warehouse.raw.execute("DROP TABLE _assignments_ranked")
+    assignments = warehouse.table("assignments")
+    warehouse.materialize("node_facts", node_facts(assignments, ents))
+    warehouse.materialize("chain_facts", chain_facts(assignments, ents))

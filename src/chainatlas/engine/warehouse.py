@@ -1,0 +1,113 @@
+"""DuckDB warehouse behind Ibis.
+
+Reads and aggregations are Ibis expressions (so a Spark backend runs the same ones).
+Writes go through DuckDB directly: with ibis 12 and duckdb 2.0 `create_table` fails with a
+parser error (DROP VIEW IF EXISTS …), so a table is written with SQL over a registered Arrow
+frame, and an Ibis expression is materialised with `CREATE TABLE … AS <compiled SQL>`.
+All writes of one load happen inside one transaction: a failed or killed load leaves the
+file as it was (DuckDB rolls back an uncommitted transaction on the next open).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import polars as pl
+import pyarrow as pa
+
+from chainatlas.engine.tables import CONTRACTS, create_sql
+
+
+class Warehouse:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.ibis = ibis.duckdb.connect(str(self.path), read_only=read_only)
+        self.raw: duckdb.DuckDBPyConnection = self.ibis.con
+        if not read_only:
+            for name in CONTRACTS:
+                self.raw.execute(create_sql(name))
+
+    def close(self) -> None:
+        self.ibis.disconnect()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading -------------------------------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        return self.ibis.table(name)
+
+    def has_table(self, name: str) -> bool:
+        return name in self.ibis.list_tables()
+
+    def to_polars(self, expr: ibis.Expr) -> pl.DataFrame:
+        return self.ibis.to_polars(expr)
+
+    def sql(self, query: str, params: list[Any] | None = None) -> pl.DataFrame:
+        return self.raw.execute(query, params or []).pl()
+
+    def count(self, name: str) -> int:
+        row = self.raw.execute(f"SELECT count(*) FROM {name}").fetchone()
+        return int(row[0]) if row else 0
+
+    # --- writing -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Warehouse]:
+        self.raw.execute("BEGIN TRANSACTION")
+        try:
+            yield self
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")
+
+    def _register(self, frame: pl.DataFrame | pa.Table, view: str) -> None:
+        arrow = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
+        self.raw.register(view, arrow)
+
+    def replace_rows(self, name: str, frame: pl.DataFrame, key: str) -> None:
+        """Upsert by `key`: rows whose key is in `frame` are replaced by the frame's rows."""
+        columns = list(CONTRACTS[name])
+        self._register(frame.select(columns), "_incoming")
+        try:
+            self.raw.execute(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _incoming)")
+            self.raw.execute(f"INSERT INTO {name} SELECT {', '.join(columns)} FROM _incoming")
+        finally:
+            self.raw.unregister("_incoming")
+
+    def delete_where_in(self, name: str, key: str, values: pl.Series) -> None:
+        self._register(pl.DataFrame({key: values}), "_keys")
+        try:
+            self.raw.execute(f"DELETE FROM {name} WHERE {key} IN (SELECT {key} FROM _keys)")
+        finally:
+            self.raw.unregister("_keys")
+
+    def append(self, name: str, frame: pl.DataFrame) -> None:
+        columns = list(CONTRACTS[name])
+        self._register(frame.select(columns), "_incoming")
+        try:
+            self.raw.execute(f"INSERT INTO {name} SELECT {', '.join(columns)} FROM _incoming")
+        finally:
+            self.raw.unregister("_incoming")
+
+    def replace_table(self, name: str, frame: pl.DataFrame | pa.Table) -> None:
+        self._register(frame, "_incoming")
+        try:
+            self.raw.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _incoming")
+        finally:
+            self.raw.unregister("_incoming")
+
+    def materialize(self, name: str, expr: ibis.Table) -> None:
+        """Write an Ibis expression's result as table `name` (replacing it)."""
+        query = ibis.to_sql(expr, dialect="duckdb")
+        self.raw.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")

@@ -1,0 +1,59 @@
+"""Node status in a region: missing / weak / present / strong, and break (DESIGN §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+MISSING, WEAK, PRESENT, STRONG = "missing", "weak", "present", "strong"
+
+
+def node_status(
+    frame: pl.DataFrame,
+    *,
+    min_firms: int = 1,
+    strong_lq: float = 1.5,
+    strong_lead_rank: int = 10,
+    weak_lq: float = 1.0,
+) -> pl.DataFrame:
+    """Add `status` from firm_count, lq and best_national_rank (best rank of a local firm).
+
+    missing: firm_count < min_firms; strong: LQ ≥ strong_lq or a local firm of national rank
+    ≤ strong_lead_rank in the node; weak: present, not strong, LQ < weak_lq; else present.
+    """
+    lead = pl.col("best_national_rank").is_not_null() & (
+        pl.col("best_national_rank") <= strong_lead_rank
+    )
+    lq = pl.col("lq").fill_null(0.0)
+    return frame.with_columns(
+        pl.when(pl.col("firm_count") < min_firms).then(pl.lit(MISSING))
+        .when((lq >= strong_lq) | lead).then(pl.lit(STRONG))
+        .when(lq < weak_lq).then(pl.lit(WEAK))
+        .otherwise(pl.lit(PRESENT))
+        .alias("status")
+    )
+
+
+def breaks(status: pl.DataFrame, edges: Iterable[tuple[str, str]]) -> pl.DataFrame:
+    """Add boolean `break`: the node is missing or weak while at least one supplier
+    neighbour and one customer neighbour are present or strong — the local flow is cut here.
+
+    status: node_id, status. edges: (supplier, customer) pairs, recycling edges included.
+    """
+    edge_frame = pl.DataFrame(list(edges), schema={"supplier": pl.String, "customer": pl.String},
+                              orient="row")
+    holding = status.filter(pl.col("status").is_in([PRESENT, STRONG])).select("node_id")
+    has_up = (
+        edge_frame.join(holding, left_on="supplier", right_on="node_id", how="semi")
+        .select(pl.col("customer").alias("node_id")).unique().with_columns(pl.lit(True).alias("up"))
+    )
+    has_down = (
+        edge_frame.join(holding, left_on="customer", right_on="node_id", how="semi")
+        .select(pl.col("supplier").alias("node_id")).unique().with_columns(pl.lit(True).alias("down"))
+    )
+    out = status.join(has_up, on="node_id", how="left").join(has_down, on="node_id", how="left")
+    return out.with_columns(
+        (pl.col("status").is_in([MISSING, WEAK]) & pl.col("up").fill_null(False)
+         & pl.col("down").fill_null(False)).alias("break")
+    ).drop("up", "down")

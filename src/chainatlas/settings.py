@@ -1,0 +1,55 @@
+"""Settings, read once at the edge (CLI, web) and passed down; pure code never reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "chainatlas"
+
+
+class StatusThresholds(BaseModel):
+    """DESIGN §6 status rules; defaults as documented there."""
+
+    min_firms: int = 1
+    strong_lq: float = 1.5
+    strong_lead_rank: int = 10
+    weak_lq: float = 1.0
+
+
+class LeadFirmWeights(BaseModel):
+    """Weights of the explainable lead-firm score (DESIGN §6)."""
+
+    size: float = 0.45
+    partners: float = 0.25
+    tags: float = 0.2
+    downstream: float = 0.1
+
+
+class ClassifyWeights(BaseModel):
+    """Evidence weights combined by noisy-or; an assignment needs `min_score`."""
+
+    product_keyword: float = 0.6
+    scope_keyword: float = 0.45
+    code_agrees: float = 0.35
+    code_only: float = 0.5
+    min_score: float = 0.4
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHAINATLAS_", env_nested_delimiter="__")
+
+    home: Path = Field(default_factory=_default_home)
+    chains_dir: Path | None = None
+    status: StatusThresholds = StatusThresholds()
+    lead_firm: LeadFirmWeights = LeadFirmWeights()
+    classify: ClassifyWeights = ClassifyWeights()
+    demo_region: str = "450400"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home / "warehouse.duckdb"

@@ -1,0 +1,75 @@
+"""Shared fixtures, built in code from fixed data (DESIGN §9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from chainatlas.atlas import Chain, parse_template
+
+TOY_TEMPLATE = """\
+id: toy
+name_zh: 示例链
+name_en: Toy chain
+nodes:
+  - {id: a, name_zh: 甲料, name_en: A material, stage: upstream, industry_codes: ["2611"], include: [甲料生产]}
+  - {id: b, name_zh: 乙件, name_en: B part, stage: midstream, industry_codes: ["3311"], include: [乙件制造]}
+  - {id: c, name_zh: 丙品, name_en: C product, stage: downstream, industry_codes: ["3911"], include: [丙品组装]}
+  - {id: d, name_zh: 丁类服务, name_en: D service, stage: support, industry_codes: ["7451"], include: [丁类服务]}
+edges:
+  - {supplier: a, customer: b}
+  - {supplier: b, customer: c}
+  - {supplier: d, customer: b}
+"""
+
+ENTERPRISE_SCHEMA = {
+    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "industry_code": pl.String,
+    "established": pl.Date, "deregistered": pl.Date, "registered_capital": pl.Float64,
+    "revenue": pl.Float64, "employees": pl.Int64, "business_scope": pl.String,
+    "products": pl.String, "tags": pl.String, "synthetic": pl.Boolean,
+}
+
+
+@pytest.fixture(scope="session")
+def toy_chain() -> Chain:
+    return parse_template(TOY_TEMPLATE, "toy.yaml")
+
+
+def firm(i: int, region: str, scope: str, capital: float = 100.0, *,
+         deregistered: dt.date | None = None, tags: str | None = None) -> dict[str, object]:
+    return {
+        "uscc": f"T{i:017d}", "name": f"测试企业{i}", "region_code": region, "industry_code": None,
+        "established": dt.date(2015, 1, 1), "deregistered": deregistered,
+        "registered_capital": capital, "revenue": None, "employees": 10,
+        "business_scope": scope, "products": None, "tags": tags, "synthetic": False,
+    }
+
+
+def toy_firms() -> pl.DataFrame:
+    """梧州 (450403): a×4 (one of capital 1000), c×3, d×1, b×1 deregistered;
+    广州 (440106): a×2, b×6, c×5, d×1.  Hand-worked figures in tests/diagnose."""
+    rows = []
+    i = 0
+    plan = [("450403", "甲料生产", 4), ("450403", "丙品组装", 3), ("450403", "丁类服务", 1),
+            ("440106", "甲料生产", 2), ("440106", "乙件制造", 6), ("440106", "丙品组装", 5),
+            ("440106", "丁类服务", 1)]
+    for region, scope, count in plan:
+        for _ in range(count):
+            i += 1
+            rows.append(firm(i, region, f"{scope}；一般项目：技术服务", 1000.0 if i == 1 else 100.0))
+    rows.append(firm(99, "450403", "乙件制造", deregistered=dt.date(2020, 5, 1)))
+    return pl.DataFrame(rows, schema=ENTERPRISE_SCHEMA)
+
+
+@pytest.fixture()
+def toy_warehouse(tmp_path: Path, toy_chain: Chain):  # type: ignore[no-untyped-def]
+    from chainatlas.engine.warehouse import Warehouse
+    from chainatlas.services.load import load_enterprises
+
+    wh = Warehouse(tmp_path / "toy.duckdb")
+    load_enterprises(wh, toy_firms(), {"toy": toy_chain})
+    yield wh
+    wh.close()
