@@ -118,6 +118,10 @@ def parse_template(text: str, source: str) -> Chain:
             issue(("nodes", i, "parent"), f"上级环节 {parent} 不存在", f"unknown parent node {parent}")
         if parent == n["id"]:
             issue(("nodes", i, "parent"), "环节不能以自身为上级", "a node cannot be its own parent")
+        stray = sorted(set(n.get("defining_codes", [])) - set(n.get("industry_codes", [])))
+        if stray:
+            issue(("nodes", i, "defining_codes"), f"决定性行业代码须同时列在 industry_codes 中：{','.join(stray)}",
+                  f"defining codes must also be listed in industry_codes: {','.join(stray)}")
         overlap = set(n.get("include", [])) & set(n.get("exclude", []))
         if overlap:
             word = "、".join(sorted(overlap))
@@ -170,6 +174,7 @@ def parse_template(text: str, source: str) -> Chain:
                 stage=n["stage"],
                 parent=n.get("parent"),
                 industry_codes=tuple(n.get("industry_codes", [])),
+                defining_codes=tuple(n.get("defining_codes", [])),
                 include=tuple(n.get("include", [])),
                 exclude=tuple(n.get("exclude", [])),
                 products=tuple(n.get("products", [])),

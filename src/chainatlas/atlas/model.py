@@ -17,6 +17,7 @@ class Node:
     stage: Stage
     parent: str | None = None
     industry_codes: tuple[str, ...] = ()
+    defining_codes: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     products: tuple[str, ...] = ()

@@ -7,7 +7,9 @@ Evidence per (enterprise, chain, node):
 - an exclude keyword of the node found anywhere drops that node's keyword evidence;
 - the firm's industry code among the node's codes adds `code_agrees` to keyword evidence;
 - text outranks codes: a firm with no keyword evidence on any chain is assigned by its code
-  alone (`code_only`) to a node whose code is unique within the chain.
+  alone (`code_only`) to a node that declares the code as defining (a class whose whole
+  content is the node, e.g. 0133 糖料种植) and is the only such node of its chain. Broad
+  classes (7452 检测服务) never assign on their own.
 Assignments below `min_score` are dropped. One firm may sit on several nodes.
 """
 
@@ -28,9 +30,22 @@ ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _hits(frame: pl.DataFrame, column: str, vocab: Vocabulary, weight: float) -> pl.DataFrame:
-    """Every keyword occurrence in one text column: uscc, keyword, start, end (bytes), w."""
-    text = pl.col(column).fill_null("")
+def _scan(frame: pl.DataFrame, column: str, vocab: Vocabulary, weight: float) -> pl.DataFrame:
+    """Keywords found in one text column (one automaton pass): uscc, keyword, field, w."""
+    found = frame.select(
+        "uscc",
+        pl.col(column).str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
+        .alias("keyword"),
+    ).filter(pl.col("keyword").list.len() > 0)
+    return found.explode("keyword").select(
+        "uscc", pl.col("keyword").str.to_uppercase(), pl.lit(column).alias("field"),
+        pl.lit(weight).alias("w"),
+    )
+
+
+def _positions(frame: pl.DataFrame, column: str, vocab: Vocabulary) -> pl.DataFrame:
+    """Keyword occurrences with byte spans: uscc, keyword, field, start, end."""
+    text = pl.col(column)
     found = frame.select(
         "uscc",
         text.str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
@@ -41,11 +56,45 @@ def _hits(frame: pl.DataFrame, column: str, vocab: Vocabulary, weight: float) ->
     return found.explode("keyword", "start").select(
         "uscc",
         pl.col("keyword").str.to_uppercase(),
+        pl.lit(column).alias("field"),
         pl.col("start").cast(pl.Int64),
         (pl.col("start") + pl.col("keyword").str.len_bytes()).cast(pl.Int64).alias("end"),
-        pl.lit(column).alias("field"),
-        pl.lit(weight).alias("w"),
     )
+
+
+KEY = ["uscc", "chain_id", "node_id"]
+
+
+def _apply_exclusions(frame: pl.DataFrame, positive: pl.DataFrame, vocab: Vocabulary) -> pl.DataFrame:
+    """Drop keyword hits cancelled by exclude keywords, using occurrence spans.
+
+    Only the few firms whose text holds an exclude keyword are rescanned with positions.
+    """
+    spans = pl.concat([_positions(frame, c, vocab) for c in ("products", "business_scope")])
+    spans = spans.join(vocab.keywords, on="keyword", how="inner")
+    pos = spans.filter(pl.col("kind") != "exclude")
+    neg = spans.filter(pl.col("kind") == "exclude")
+    pairs = pos.join(neg, on=[*KEY, "field"], suffix="_x")
+    inside = (pl.col("start") >= pl.col("start_x")) & (pl.col("end") <= pl.col("end_x"))
+    contained = pairs.filter(inside)
+    # every occurrence of an include keyword sits inside an exclude phrase → that keyword is void
+    occurrences = pos.group_by(*KEY, "field", "keyword").agg(pl.len().alias("n"))
+    voided = (
+        contained.select(*KEY, "field", "keyword", "start").unique()
+        .group_by(*KEY, "field", "keyword").agg(pl.len().alias("n_inside"))
+        .join(occurrences, on=[*KEY, "field", "keyword"])
+        .filter(pl.col("n_inside") >= pl.col("n"))
+        .select(*KEY, "field", "keyword")
+    )
+    # an exclude phrase containing no node keyword stands apart: the firm is the confusable trade
+    apart = (
+        neg.join(contained.select(*KEY, "field", pl.col("start_x").alias("start"),
+                                  pl.col("keyword_x").alias("keyword")).unique(),
+                 on=[*KEY, "field", "start", "keyword"], how="anti")
+        .select(KEY).unique()
+    )
+    positive = positive.join(voided, on=[*KEY, "field", "keyword"], how="anti")
+    return positive.join(apart, on=KEY, how="anti")
 
 
 def keyword_evidence(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights) -> pl.DataFrame:
@@ -56,26 +105,17 @@ def keyword_evidence(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWe
     confusable trade and cancels the node's keyword evidence.
     """
     hits = pl.concat(
-        [_hits(frame, "products", vocab, weights.product_keyword),
-         _hits(frame, "business_scope", vocab, weights.scope_keyword)]
+        [_scan(frame, "products", vocab, weights.product_keyword),
+         _scan(frame, "business_scope", vocab, weights.scope_keyword)]
     ).join(vocab.keywords, on="keyword", how="inner")
-    key = ["uscc", "chain_id", "node_id"]
     positive = hits.filter(pl.col("kind") != "exclude")
-    negative = hits.filter(pl.col("kind") == "exclude")
-    if negative.height:
-        pairs = positive.join(negative, on=[*key, "field"], suffix="_x")
-        inside = (pl.col("start") >= pl.col("start_x")) & (pl.col("end") <= pl.col("end_x"))
-        cancelled = pairs.filter(inside).select(*key, "field", "start", "keyword").unique()
-        containing = pairs.filter(inside).select(*key, "field", "start_x", "keyword_x").unique()
-        apart = negative.join(
-            containing.rename({"start_x": "start", "keyword_x": "keyword"}),
-            on=[*key, "field", "start", "keyword"], how="anti",
-        ).select(key).unique()
-        positive = positive.join(cancelled, on=[*key, "field", "start", "keyword"], how="anti")
-        positive = positive.join(apart, on=key, how="anti")
+    flagged = hits.filter(pl.col("kind") == "exclude").select("uscc").unique()
+    if flagged.height:
+        subset = frame.join(flagged, on="uscc", how="semi")
+        positive = _apply_exclusions(subset, positive, vocab)
     # a keyword found several times or in both fields counts once, with its larger weight
-    distinct = positive.group_by(*key, "keyword").agg(pl.col("w").max())
-    return distinct.group_by(key).agg(
+    distinct = positive.group_by(*KEY, "keyword").agg(pl.col("w").max())
+    return distinct.group_by(KEY).agg(
         (1 - (1 - pl.col("w")).product()).alias("kw_score"),
         pl.col("keyword").sort().str.join(",").alias("keywords"),
     )
@@ -90,6 +130,7 @@ def classify(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | 
     for column in ("industry_code", "business_scope", "products"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    frame = frame.with_columns(pl.col("business_scope", "products").fill_null(""))
     kw = keyword_evidence(frame, vocab, weights)
     codes = frame.select("uscc", "industry_code").drop_nulls().join(vocab.codes, on="industry_code")
     with_code = kw.join(
@@ -110,7 +151,7 @@ def classify(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | 
         ).alias("evidence"),
     ).filter(pl.col("score") >= weights.min_score)
     by_code = (
-        codes.filter(pl.col("unique_in_chain"))
+        codes.filter(pl.col("defining") & pl.col("unique_in_chain"))
         .join(by_keyword.select("uscc").unique(), on="uscc", how="anti")
         .select(
             "uscc", "chain_id", "node_id",

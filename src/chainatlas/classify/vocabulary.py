@@ -15,7 +15,8 @@ class Vocabulary:
     """Frames the classifier joins against.
 
     keywords: keyword (ASCII upper-cased), chain_id, node_id, kind ('include'|'product'|'exclude')
-    codes:    industry_code, chain_id, node_id, unique_in_chain (code names one node of its chain)
+    codes:    industry_code, chain_id, node_id, defining (the template says the code alone
+              places a firm on the node), unique_in_chain (code names one node of its chain)
     patterns: every distinct keyword, for the automaton
     """
 
@@ -26,13 +27,14 @@ class Vocabulary:
 
 def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
     rows: list[tuple[str, str, str, str]] = []
-    code_rows: list[tuple[str, str, str]] = []
+    code_rows: list[tuple[str, str, str, bool]] = []
     for chain in atlas.values():
         for node in chain.nodes:
             for kind, words in (("include", node.include), ("product", node.products),
                                 ("exclude", node.exclude)):
                 rows.extend((w.strip().upper(), chain.id, node.id, kind) for w in words if w.strip())
-            code_rows.extend((c, chain.id, node.id) for c in node.industry_codes)
+            code_rows.extend((c, chain.id, node.id, c in node.defining_codes)
+                             for c in node.industry_codes)
     keywords = pl.DataFrame(
         rows, schema={"keyword": pl.String, "chain_id": pl.String, "node_id": pl.String,
                       "kind": pl.String}, orient="row",
@@ -41,11 +43,13 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
     keywords = keywords.sort("kind").unique(["keyword", "chain_id", "node_id"], keep="first",
                                            maintain_order=True)
     codes = pl.DataFrame(
-        code_rows, schema={"industry_code": pl.String, "chain_id": pl.String, "node_id": pl.String},
+        code_rows, schema={"industry_code": pl.String, "chain_id": pl.String, "node_id": pl.String,
+                           "defining": pl.Boolean},
         orient="row",
     ).unique()
     codes = codes.with_columns(
-        (pl.len().over("industry_code", "chain_id") == 1).alias("unique_in_chain")
+        (pl.col("defining").cast(pl.Int32).sum().over("industry_code", "chain_id") == 1)
+        .alias("unique_in_chain")
     )
     patterns = sorted(set(keywords["keyword"].to_list()))
     return Vocabulary(keywords=keywords, codes=codes, patterns=patterns)

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import polars as pl
+
 from chainatlas.ingest.errors import IngestError
 
 Kind = Literal["enterprises", "supply_links"]
@@ -181,3 +183,21 @@ def check_required(column_map: ColumnMap) -> None:
             "至少需要以下一列：" + "、".join(LABELS_ZH[c] for c in ENTERPRISE_DESCRIPTORS),
             "need at least one of the columns: " + ", ".join(ENTERPRISE_DESCRIPTORS),
         )
+
+
+def canonical_frame(raw: pl.DataFrame, kind: Kind) -> tuple[pl.DataFrame, ColumnMap]:
+    """`row` plus one string column per canonical name (null where the file has none).
+
+    Raw values are kept as they are; a canonical column fed by several source
+    columns (注销日期 and 吊销日期) takes the first non-empty one.
+    """
+    column_map = resolve_columns(raw.columns, kind)
+    aliases = ENTERPRISE_ALIASES if kind == "enterprises" else SUPPLY_LINK_ALIASES
+    row = (pl.col("row").cast(pl.Int64) if "row" in raw.columns
+           else pl.int_range(2, pl.len() + 2, dtype=pl.Int64))
+    columns = [
+        pl.coalesce([pl.col(h).cast(pl.String) for h in column_map.sources[c]]).alias(c)
+        if column_map.has(c) else pl.lit(None, dtype=pl.String).alias(c)
+        for c in aliases
+    ]
+    return raw.select(row.alias("row"), *columns), column_map

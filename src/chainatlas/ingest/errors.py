@@ -7,6 +7,7 @@ number, so the user can fix the file and load again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,8 +40,69 @@ WARNING_PREFIX_ZH = "[提示] "
 WARNING_PREFIX_EN = "[note] "
 
 
+# The value column of a report shows at most this many characters of a cell.
+SHOWN_VALUE_CHARS = 200
+
+
 def empty_problems() -> pl.DataFrame:
     return pl.DataFrame(schema=PROBLEM_SCHEMA)
+
+
+def shown_value(values: pl.Expr) -> pl.Expr:
+    """The cell as text for a report: "" for empty, long text cut with "…"."""
+    text = values.cast(pl.String).fill_null("")
+    return (pl.when(text.str.len_chars() > SHOWN_VALUE_CHARS)
+            .then(text.str.slice(0, SHOWN_VALUE_CHARS) + pl.lit("…"))
+            .otherwise(text))
+
+
+def reason_columns(name: str) -> tuple[str, str]:
+    """Names of the Chinese and English reason columns of one check."""
+    return f"_zh_{name}", f"_en_{name}"
+
+
+def collect_problems(
+    work: pl.DataFrame, checks: Sequence[tuple[str, str, str | None]]
+) -> pl.DataFrame:
+    """One problem row per failed check, in row order then check order.
+
+    `checks` are (check name, field as shown to the user, column holding the
+    value to show or None); `work` holds each check's reason columns.
+    """
+    frames = []
+    for name, field_shown, value_column in checks:
+        zh, en = reason_columns(name)
+        value = shown_value(pl.col(value_column)) if value_column else pl.lit("")
+        frames.append(
+            work.filter(pl.col(zh).is_not_null()).select(
+                pl.col("row").cast(pl.Int64),
+                pl.lit(field_shown, dtype=pl.String).alias("field"),
+                value.alias("value"),
+                pl.col(zh).alias("reason_zh"),
+                pl.col(en).alias("reason_en"),
+            )
+        )
+    if not frames:
+        return empty_problems()
+    return pl.concat(frames, how="vertical").sort("row", maintain_order=True)
+
+
+def reason_exprs(
+    name: str, failed: pl.Expr, reason_zh: str | pl.Expr, reason_en: str | pl.Expr
+) -> tuple[pl.Expr, pl.Expr]:
+    """Reason columns of a check written as one condition (null where it passes)."""
+    zh, en = reason_columns(name)
+
+    def text(reason: str | pl.Expr) -> pl.Expr:
+        return pl.lit(reason) if isinstance(reason, str) else reason
+
+    return (pl.when(failed).then(text(reason_zh)).otherwise(None).alias(zh),
+            pl.when(failed).then(text(reason_en)).otherwise(None).alias(en))
+
+
+def has_no_problem(checks: Iterable[str]) -> pl.Expr:
+    """True for rows where every listed check passed."""
+    return ~pl.any_horizontal(pl.col(reason_columns(name)[0]).is_not_null() for name in checks)
 
 
 @dataclass(frozen=True)

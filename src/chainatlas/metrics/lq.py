@@ -12,8 +12,10 @@ def location_quotient(x_rn: str, x_r: str, x_n: str, x_total: str, *, name: str 
     X_n, X: the same nationally. Null where the region has nothing on the chain or the node
     has nothing nationally (the quotient is undefined there, not zero).
     """
-    share_local = pl.when(pl.col(x_r) > 0).then(pl.col(x_rn) / pl.col(x_r))
-    share_national = pl.when(pl.col(x_total) > 0).then(pl.col(x_n) / pl.col(x_total))
+    f64 = pl.Float64
+    share_local = pl.when(pl.col(x_r) > 0).then(pl.col(x_rn).cast(f64) / pl.col(x_r).cast(f64))
+    share_national = pl.when(pl.col(x_total) > 0).then(
+        pl.col(x_n).cast(f64) / pl.col(x_total).cast(f64))
     return (
         pl.when(share_national > 0).then(share_local / share_national).otherwise(None).alias(name)
     )

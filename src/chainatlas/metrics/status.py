@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import polars as pl
 
@@ -35,24 +35,35 @@ def node_status(
     )
 
 
-def breaks(status: pl.DataFrame, edges: Iterable[tuple[str, str]]) -> pl.DataFrame:
+def breaks(status: pl.DataFrame, edges: pl.DataFrame | Iterable[tuple[str, str]],
+           by: Sequence[str] = ()) -> pl.DataFrame:
     """Add boolean `break`: the node is missing or weak while at least one supplier
     neighbour and one customer neighbour are present or strong — the local flow is cut here.
 
-    status: node_id, status. edges: (supplier, customer) pairs, recycling edges included.
+    status: node_id, status (and the `by` keys, e.g. region_code, chain_id, for many regions
+    at once). edges: (supplier, customer) pairs, or a frame with supplier, customer and the
+    chain key when `by` holds one; recycling edges count.
     """
-    edge_frame = pl.DataFrame(list(edges), schema={"supplier": pl.String, "customer": pl.String},
-                              orient="row")
-    holding = status.filter(pl.col("status").is_in([PRESENT, STRONG])).select("node_id")
+    edge_frame = (
+        edges if isinstance(edges, pl.DataFrame)
+        else pl.DataFrame(list(edges), schema={"supplier": pl.String, "customer": pl.String},
+                          orient="row")
+    )
+    keys = list(by)
+    edge_keys = [k for k in keys if k in edge_frame.columns]
+    holding = status.filter(pl.col("status").is_in([PRESENT, STRONG])).select(*keys, "node_id")
     has_up = (
-        edge_frame.join(holding, left_on="supplier", right_on="node_id", how="semi")
-        .select(pl.col("customer").alias("node_id")).unique().with_columns(pl.lit(True).alias("up"))
+        edge_frame.join(holding, left_on=[*edge_keys, "supplier"], right_on=[*edge_keys, "node_id"])
+        .select(*keys, pl.col("customer").alias("node_id")).unique()
+        .with_columns(pl.lit(True).alias("up"))
     )
     has_down = (
-        edge_frame.join(holding, left_on="customer", right_on="node_id", how="semi")
-        .select(pl.col("supplier").alias("node_id")).unique().with_columns(pl.lit(True).alias("down"))
+        edge_frame.join(holding, left_on=[*edge_keys, "customer"], right_on=[*edge_keys, "node_id"])
+        .select(*keys, pl.col("supplier").alias("node_id")).unique()
+        .with_columns(pl.lit(True).alias("down"))
     )
-    out = status.join(has_up, on="node_id", how="left").join(has_down, on="node_id", how="left")
+    out = status.join(has_up, on=[*keys, "node_id"], how="left").join(
+        has_down, on=[*keys, "node_id"], how="left")
     return out.with_columns(
         (pl.col("status").is_in([MISSING, WEAK]) & pl.col("up").fill_null(False)
          & pl.col("down").fill_null(False)).alias("break")

@@ -48,8 +48,11 @@ def load_regions() -> pl.DataFrame:
     (直辖市 districts, 省直辖县级市) have their province as parent and no city.
     """
     raw = pl.read_csv(_adcodes_path(), schema_overrides={"adcode": pl.String})
-    raw = raw.with_columns(pl.col("adcode").str.slice(0, 6).alias("region_code")).unique(
-        "region_code", keep="first", maintain_order=True
+    raw = (
+        raw.with_columns(pl.col("adcode").str.slice(0, 6).alias("region_code"))
+        .unique("region_code", keep="first", maintain_order=True)
+        # 99xxxx (苏鲁交界, 海域) are the source's own placeholders, not GB/T 2260 codes
+        .filter(~pl.col("region_code").str.starts_with("99"))
     )
     codes = set(raw["region_code"].to_list())
     rows = []

@@ -55,7 +55,13 @@ def _permute(serial: np.ndarray, space: int, seed: int) -> np.ndarray:
 
 def build_usccs(region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarray,
                 seed: int) -> pa.Array:
-    """USCCs as an Arrow string array.
+    """USCCs as an Arrow string array (see `uscc_chars`)."""
+    return fixed_width_strings(uscc_chars(region_digits, serial, modern, seed))
+
+
+def uscc_chars(region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarray,
+               seed: int) -> np.ndarray:
+    """USCCs as an (m, 18) uint8 ASCII matrix.
 
     region_digits: (m, 6) uint8 ASCII of the region codes; serial: (m,) distinct global row
     numbers (< 10**8); modern: (m,) bool, True for the 'MA' form.
@@ -88,7 +94,7 @@ def build_usccs(region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarra
                             np.where(org_check == 11, ord("0"), ord("0") + org_check % 10))
     total = (_USCC_VALUE[chars[:, :17]] * np.asarray(USCC_WEIGHTS)).sum(axis=1)
     chars[:, 17] = _ALPHABET_BYTES[(31 - total % 31) % 31]
-    return fixed_width_strings(chars)
+    return chars
 
 
 def fixed_width_strings(chars: np.ndarray) -> pa.Array:

@@ -1,0 +1,193 @@
+"""Supply links along chain edges, drawn in a second pass over the firms.
+
+Each chain firm-node with out-edges supplies a Poisson number of customers (more for larger
+firms; ~0.6 links per chain firm overall). A link follows one of the node's out-edges; the
+customer is drawn from the customer node's reservoirs: the supplier's own city (most
+often), its province, or the nation with distance decay exp(−d / DECAY_KM). Within a
+reservoir larger customers are preferred (∝ size^α).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from chainatlas.synth import schema
+from chainatlas.synth.enterprises import establishment_year
+from chainatlas.synth.geography import distance_km
+from chainatlas.synth.population import CoreChunk, PopulationModel
+from chainatlas.synth.reservoir import Reservoirs
+from chainatlas.synth.uscc import fixed_width_strings
+
+LINKS_PER_CHAIN_FIRM = 0.6
+SUPPLIER_SIZE_SLOPE = 0.5  # links ∝ exp(β z)
+CUSTOMER_SIZE_POWER = 0.8  # α in P(customer) ∝ size^α
+SCOPE_SHARES = (0.40, 0.25)  # same city, same province; the rest national
+DECAY_KM = 400.0
+NATIONAL_CANDIDATES = 16
+CAPACITY = {"city": 16, "province": 64, "nation": 1024}
+NULL_AMOUNT_RATE = 0.15
+FIRST_LINK_YEAR, LAST_LINK_YEAR = 2019, 2026
+_CALIBRATION = 1.12  # makes up for duplicates, self-links and empty reservoirs dropped
+
+
+@dataclass
+class CustomerPool:
+    """Per customer node: reservoirs by the city, the province, and the nation."""
+
+    city: Reservoirs
+    province: Reservoirs
+    nation: Reservoirs
+
+    @classmethod
+    def for_model(cls, model: PopulationModel) -> CustomerPool:
+        n = model.catalogue.size
+        return cls(Reservoirs(n * model.regions.n_cities, CAPACITY["city"]),
+                   Reservoirs(n * model.regions.n_provinces, CAPACITY["province"]),
+                   Reservoirs(n, CAPACITY["nation"]))
+
+    @property
+    def nbytes(self) -> int:
+        return self.city.nbytes + self.province.nbytes + self.nation.nbytes
+
+    def groups(self, model: PopulationModel, node: np.ndarray,
+               region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        geo = model.regions
+        return (node * geo.n_cities + geo.city_index[region],
+                node * geo.n_provinces + geo.province_index[region], node)
+
+    def offer(self, model: PopulationModel, core: CoreChunk, log_size: np.ndarray,
+              rng: np.random.Generator) -> None:
+        """Offer the chunk's chain firm-nodes as customers."""
+        position, node = firm_nodes(core, model.catalogue.size)
+        weight_exp = -CUSTOMER_SIZE_POWER * (log_size[position] - 5.0)
+        key = np.log(rng.random(position.size)) * np.exp(np.clip(weight_exp, -50, 50))
+        region = core.region[position]
+        year = establishment_year(core.established[position]).astype(np.int16)
+        uscc = core.uscc[position]
+        size = log_size[position].astype(np.float32)
+        for reservoirs, group in zip((self.city, self.province, self.nation),
+                                     self.groups(model, node, region), strict=True):
+            reservoirs.offer(group, key, uscc, region, size, year)
+
+
+def firm_nodes(core: CoreChunk, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row position, node) of every chain firm-node of the chunk (primary, then second)."""
+    first = np.flatnonzero(core.entity < n_nodes)
+    second = np.flatnonzero(core.second >= 0)
+    return (np.concatenate([first, second]),
+            np.concatenate([core.entity[first], core.second[second]]).astype(np.int64))
+
+
+def _edge_products(model: PopulationModel) -> pa.Array:
+    cat = model.catalogue
+    out = []
+    for e, flow in enumerate(cat.edge_flow):
+        supplier = cat.nodes[int(cat.edge_supplier[e])]
+        out.append(flow or (supplier.products[0] if supplier.products else supplier.name_zh))
+    return pa.array(out, type=pa.string())
+
+
+def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
+                 pool: CustomerPool, rng: np.random.Generator) -> pa.Table:
+    cat = model.catalogue
+    position, node = firm_nodes(core, cat.size)
+    out_degree = cat.out_start[node + 1] - cat.out_start[node]
+    supplying = out_degree > 0
+    position, node, out_degree = position[supplying], node[supplying], out_degree[supplying]
+    n_chain_firms = int((core.entity < cat.size).sum())
+    if position.size == 0 or n_chain_firms == 0:
+        return schema.SUPPLY_LINKS.empty_table()
+    weight = np.exp(SUPPLIER_SIZE_SLOPE * core.size[position])
+    rate = _CALIBRATION * LINKS_PER_CHAIN_FIRM * n_chain_firms * weight / weight.sum()
+    count = np.minimum(rng.poisson(rate), 50)
+    position = np.repeat(position, count)
+    node = np.repeat(node, count)
+    out_degree = np.repeat(out_degree, count)
+    k = position.size
+    edge = cat.out_edge[cat.out_start[node] + (rng.random(k) * out_degree).astype(np.int64)]
+    customer_node = cat.edge_customer[edge].astype(np.int64)
+    region = core.region[position]
+    groups = pool.groups(model, customer_node, region)
+    u = rng.random(k)
+    scope = np.where(u < SCOPE_SHARES[0], 0, np.where(u < sum(SCOPE_SHARES), 1, 2))
+    levels = (pool.city, pool.province, pool.nation)
+    # An empty local reservoir falls back to the next wider one.
+    for level in (0, 1):
+        empty = (scope == level) & (levels[level].count[groups[level]] == 0)
+        scope[empty] = level + 1
+    group = np.select([scope == 0, scope == 1], [groups[0], groups[1]], groups[2])
+    slot = np.full(k, -1, dtype=np.int64)
+    for level, reservoirs in enumerate(levels):
+        rows = np.flatnonzero(scope == level)
+        if rows.size:
+            slot[rows] = _choose(reservoirs, group[rows], region[rows], model, rng,
+                                 national=level == 2)
+    chosen = reservoirs_pick(levels, scope, group, slot)
+    c_uscc, c_region, c_size, c_year = chosen
+    s_uscc = core.uscc[position]
+    valid = (slot >= 0) & ~np.all(c_uscc == s_uscc, axis=1)
+    amount = np.round(np.exp(0.5 * log_size[position] + 0.5 * c_size - 1.0
+                             + 0.8 * rng.standard_normal(k)), 2)
+    amount_null = rng.random(k) < NULL_AMOUNT_RATE
+    year = rng.integers(FIRST_LINK_YEAR, LAST_LINK_YEAR + 1, k)
+    s_year = establishment_year(core.established[position])
+    year = np.minimum(np.maximum(year, np.maximum(s_year, c_year)), LAST_LINK_YEAR)
+    keep = np.flatnonzero(valid)
+    table = pa.Table.from_arrays([
+        fixed_width_strings(s_uscc[keep]), fixed_width_strings(c_uscc[keep]),
+        pa.array(amount[keep], mask=amount_null[keep]), pa.array(year[keep].astype(np.int64)),
+        _edge_products(model).take(pa.array(edge[keep])),
+    ], schema=schema.SUPPLY_LINKS)
+    # One link per (supplier, customer) pair: keep the first drawn.
+    unique = pl.from_arrow(table).with_row_index("_i").unique(
+        ["supplier_uscc", "customer_uscc"], keep="first", maintain_order=True)["_i"]
+    return table.take(pa.array(unique.to_numpy()))
+
+
+def _choose(reservoirs: Reservoirs, group: np.ndarray, region: np.ndarray,
+            model: PopulationModel, rng: np.random.Generator, *, national: bool) -> np.ndarray:
+    """A slot per link: Gumbel-max over candidates with score α·log size (unless the group's
+    sample is already size-weighted) minus d / DECAY_KM for national candidates."""
+    held = reservoirs.count[group]
+    if national:
+        candidates = (rng.random((group.size, NATIONAL_CANDIDATES)) * held[:, None]).astype(
+            np.int64)
+    else:
+        candidates = np.broadcast_to(np.arange(reservoirs.capacity), (group.size,
+                                                                     reservoirs.capacity))
+    g = group[:, None]
+    filled = candidates < held[:, None]
+    score = np.where(reservoirs.saturated(group)[:, None], 0.0,
+                     CUSTOMER_SIZE_POWER * reservoirs.log_size[g, np.minimum(
+                         candidates, reservoirs.capacity - 1)])
+    if national:
+        geo = model.regions
+        other = reservoirs.region[g, candidates]
+        score = score - distance_km(geo.lon[region][:, None], geo.lat[region][:, None],
+                                    geo.lon[other], geo.lat[other]) / DECAY_KM
+    score = score + rng.gumbel(size=score.shape)
+    score[~filled] = -np.inf
+    best = np.argmax(score, axis=1)
+    slot = candidates[np.arange(group.size), best]
+    return np.where(held > 0, slot, -1)
+
+
+def reservoirs_pick(levels: tuple[Reservoirs, ...], scope: np.ndarray, group: np.ndarray,
+                    slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    k = scope.size
+    uscc = np.zeros((k, 18), dtype=np.uint8)
+    region = np.zeros(k, dtype=np.int32)
+    size = np.zeros(k, dtype=np.float64)
+    year = np.zeros(k, dtype=np.int64)
+    for level, reservoirs in enumerate(levels):
+        rows = np.flatnonzero((scope == level) & (slot >= 0))
+        g, s = group[rows], slot[rows]
+        uscc[rows] = reservoirs.uscc[g, s]
+        region[rows] = reservoirs.region[g, s]
+        size[rows] = reservoirs.log_size[g, s]
+        year[rows] = reservoirs.year[g, s]
+    return uscc, region, size, year

@@ -1,0 +1,231 @@
+"""Pre-built phrase pools, so row text is assembled by index (gathers + concat_str).
+
+All strings live in one Arrow table: the normalised form (NFKC: simplified, half-width)
+first, then the same strings in traditional characters (OpenCC s2t) at offset `size`.
+A pool is a contiguous (start, length) range. There are two *books* of pools over the same
+entities: the national book, and the demo book for the demo city, where every phrase,
+product, word and code that points at a node missing there has been removed.
+
+Phrases of firms on no chain (generic, unrelated, sector items, licences, name words) never
+contain a chain keyword other than the entity's own, so such firms stay true negatives.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import ahocorasick_rs
+import numpy as np
+import opencc
+import pyarrow as pa
+
+from chainatlas.atlas.model import Node
+from chainatlas.synth.firmographics import division
+from chainatlas.synth.population import PopulationModel
+from chainatlas.synth.vocabulary import (
+    BRAND_CHARS,
+    COMPANY_SUFFIXES,
+    DEFAULT_VERBS,
+    GENERAL_CLOSING,
+    GENERAL_OPENING,
+    GENERIC_ITEMS,
+    GENERIC_NAME_WORDS,
+    LICENCES_BY_DIVISION,
+    LICENSED_CLOSING_LONG,
+    LICENSED_CLOSING_SHORT,
+    LICENSED_OPENING,
+    NAME_WORDS_BY_DIVISION,
+    OLD_STYLE_CLOSING,
+    TAGS,
+    TECHNOLOGY_SUFFIXES,
+    UNRELATED_ITEMS,
+    UNRELATED_LICENCES,
+    VERBS_BY_DIVISION,
+)
+
+NATIONAL, DEMO = 0, 1
+LITERALS = {
+    "general_opening": GENERAL_OPENING, "general_closing": GENERAL_CLOSING,
+    "licensed_opening": LICENSED_OPENING, "licensed_closing_long": LICENSED_CLOSING_LONG,
+    "licensed_closing_short": LICENSED_CLOSING_SHORT, "old_style_closing": OLD_STYLE_CLOSING,
+}
+
+
+def normalise(text: str) -> str:
+    """The contract's normal form: NFKC (half-width), trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+class _Screen:
+    """Rejects strings containing any of the tokens (compared in normal form), except the
+    tokens a caller allows. One Aho-Corasick automaton serves every node."""
+
+    def __init__(self, tokens: Iterable[str]) -> None:
+        self._tokens = sorted({normalise(t) for t in tokens if t})
+        self._automaton = ahocorasick_rs.AhoCorasick(self._tokens) if self._tokens else None
+
+    def keep(self, items: Iterable[str], allowed: Iterable[str] = ()) -> list[str]:
+        if self._automaton is None:
+            return list(items)
+        ok = {normalise(t) for t in allowed}
+        return [s for s in items
+                if not set(self._automaton.find_matches_as_strings(normalise(s), overlapping=True))
+                - ok]
+
+
+@dataclass(frozen=True)
+class Pools:
+    """(book, entity) → contiguous range of the table."""
+
+    start: np.ndarray  # (2, E) int64
+    length: np.ndarray  # (2, E) int64
+
+
+@dataclass(frozen=True)
+class PhraseBook:
+    table: pa.Array  # 2·size strings: normalised, then traditional
+    size: int
+    codes: pa.Array  # industry codes (no variants)
+    items: Pools  # 经营范围 items of the entity
+    products: Pools
+    licences: Pools
+    words: Pools  # industry words of names
+    own_codes: Pools  # into `codes`
+    generic: np.ndarray  # (2 books, 2) start, length
+    unrelated: np.ndarray
+    unrelated_licences: np.ndarray
+    wrong_codes_chain: np.ndarray  # (2, 2) into `codes`: any code (misfiled chain firms)
+    wrong_codes_other: np.ndarray  # (2, 2): codes of firms on no chain
+    region_prefix: int  # start of R prefixes, in region order
+    brand: tuple[int, int]
+    suffix: int  # start of COMPANY_SUFFIXES
+    tags: pa.Array  # 16 strings (bit combinations of TAGS), index 0 null
+    literals: dict[str, tuple[str, str]]  # fixed formulas: (normalised, traditional)
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+
+    def add(self, items: Sequence[str]) -> tuple[int, int]:
+        start = len(self.strings)
+        self.strings.extend(items)
+        return start, len(items)
+
+
+def _verbs(div: int | None) -> tuple[str, ...]:
+    for span, verbs in VERBS_BY_DIVISION:
+        if div in span:
+            return verbs
+    return DEFAULT_VERBS
+
+
+def _name_words(div: int | None) -> tuple[str, ...]:
+    for span, words in NAME_WORDS_BY_DIVISION:
+        if div in span:
+            return words
+    return ()
+
+
+def node_items(node: Node, rng: np.random.Generator) -> list[str]:
+    """经营范围 items of a node: its keywords, products with a verb, technologies + 技术研发."""
+    verbs = _verbs(division(node.industry_codes))
+    items = list(node.include)
+    for product in node.products:
+        for k in rng.choice(len(verbs), size=min(2, len(verbs)), replace=False):
+            items.append(product + verbs[int(k)])
+    for tech in node.technologies:
+        items.append(tech + TECHNOLOGY_SUFFIXES[int(rng.integers(len(TECHNOLOGY_SUFFIXES)))])
+    items = list(dict.fromkeys(items))
+    rng.shuffle(items)  # consecutive windows of the pool then mix keywords, products, techs
+    return items
+
+
+def build_phrasebook(model: PopulationModel) -> PhraseBook:
+    rng = np.random.default_rng([model.seed, 0xB00C])
+    cat = model.catalogue
+    keywords = cat.keywords
+    screens = [_Screen(keywords), _Screen(keywords | (model.profile.forbidden_tokens
+                                                       if model.profile else frozenset()))]
+    demo_tokens = _Screen(model.profile.forbidden_tokens if model.profile else ())
+    no_screen = _Screen(())
+    forbidden_codes = model.profile.forbidden_codes if model.profile else frozenset()
+    text = _Builder()
+    code_list: list[str] = []
+
+    def add_codes(codes: Sequence[str]) -> tuple[int, int]:
+        start = len(code_list)
+        code_list.extend(codes)
+        return start, len(codes)
+
+    n_entities = model.n_entities
+    pools = {k: (np.zeros((2, n_entities), np.int64), np.zeros((2, n_entities), np.int64))
+             for k in ("items", "products", "licences", "words", "codes")}
+
+    def put(kind: str, book: int, entity: int, span: tuple[int, int]) -> None:
+        pools[kind][0][book, entity], pools[kind][1][book, entity] = span
+
+    for e, node in enumerate(cat.nodes):
+        div = division(node.industry_codes)
+        items = node_items(node, rng)
+        licences = screens[NATIONAL].keep(LICENCES_BY_DIVISION.get(div or -1, ()), node.include)
+        words = screens[NATIONAL].keep(_name_words(div) + GENERIC_NAME_WORDS[:2], node.include)
+        for book in (NATIONAL, DEMO):
+            screen = demo_tokens if book == DEMO else no_screen
+            put("items", book, e, text.add(screen.keep(items)))
+            put("products", book, e, text.add(screen.keep(node.products)))
+            put("licences", book, e, text.add(screen.keep(licences)))
+            put("words", book, e, text.add(screen.keep(words) or ["实业"]))
+            codes = [c for c in node.industry_codes if book == NATIONAL or c not in forbidden_codes]
+            put("codes", book, e, add_codes(codes))
+    for s, sector in enumerate(model.sectors):
+        e = cat.size + s
+        for book in (NATIONAL, DEMO):
+            screen = screens[book]
+            put("items", book, e, text.add(screen.keep(sector.items)))
+            put("products", book, e, text.add(screen.keep(sector.products)))
+            put("licences", book, e, text.add(screen.keep(sector.licences)))
+            put("words", book, e, text.add(screen.keep(sector.words) or ["实业"]))
+            put("codes", book, e, add_codes(sector.codes))
+    sector_codes = sorted({c for s in model.sectors for c in s.codes})
+    chain_codes = sorted(cat.codes)
+
+    def per_book(make: Callable[[int], tuple[int, int]]) -> np.ndarray:
+        return np.array([make(book) for book in (NATIONAL, DEMO)], dtype=np.int64)
+
+    generic = per_book(lambda b: text.add(screens[b].keep(GENERIC_ITEMS)))
+    unrelated = per_book(lambda b: text.add(screens[b].keep(UNRELATED_ITEMS)))
+    unrelated_lic = per_book(lambda b: text.add(screens[b].keep(UNRELATED_LICENCES)))
+    wrong_chain = per_book(lambda b: add_codes(
+        [c for c in chain_codes + sector_codes if b == NATIONAL or c not in forbidden_codes]))
+    wrong_other = per_book(lambda b: add_codes(sector_codes))
+    region_prefix, _ = text.add(list(model.regions.name_prefix))
+    brand = text.add(list(dict.fromkeys(BRAND_CHARS)))
+    suffix, _ = text.add(COMPANY_SUFFIXES)
+    literal_at = {name: text.add([value])[0] for name, value in LITERALS.items()}
+
+    clean = [normalise(s) for s in text.strings]
+    converter = opencc.OpenCC("s2t")
+    traditional = converter.convert("\n".join(clean)).split("\n")
+    if len(traditional) != len(clean):
+        raise RuntimeError("OpenCC changed the number of lines")
+    return PhraseBook(
+        table=pa.array(clean + traditional, type=pa.string()), size=len(clean),
+        codes=pa.array(code_list, type=pa.string()),
+        items=Pools(*pools["items"]), products=Pools(*pools["products"]),
+        licences=Pools(*pools["licences"]), words=Pools(*pools["words"]),
+        own_codes=Pools(*pools["codes"]), generic=generic, unrelated=unrelated,
+        unrelated_licences=unrelated_lic, wrong_codes_chain=wrong_chain,
+        wrong_codes_other=wrong_other, region_prefix=region_prefix, brand=brand, suffix=suffix,
+        tags=_tag_strings(),
+        literals={name: (clean[i], traditional[i]) for name, i in literal_at.items()},
+    )
+
+
+def _tag_strings() -> pa.Array:
+    combos: list[str | None] = [None]
+    for bits in range(1, 1 << len(TAGS)):
+        combos.append(";".join(t for i, t in enumerate(TAGS) if bits >> i & 1))
+    return pa.array(combos, type=pa.string())
