@@ -11,9 +11,9 @@ def test_regions_cover_china_with_levels_parents_and_coordinates() -> None:
         "岑溪市", "county", "450400", "450400", "450000")
     assert 110 < wz["lon"] < 112 and 22 < wz["lat"] < 24
     assert regions["lon"].null_count() == 0  # blanks inherit the nearest ancestor's point
-    # a district of a municipality hangs from the province directly
-    dongcheng = regions.filter(regions["region_code"] == "110101").row(0, named=True)
-    assert dongcheng["parent_code"] == "110000" and dongcheng["city_code"] is None
+    # a county-level city directly under its province (省直辖县级市) has no prefecture
+    xiantao = regions.filter(regions["region_code"] == "429004").row(0, named=True)
+    assert xiantao["parent_code"] == "420000" and xiantao["city_code"] is None
 
 
 def test_full_names_and_descendants() -> None:
