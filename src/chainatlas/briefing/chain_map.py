@@ -22,6 +22,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from xml.sax.saxutils import escape, quoteattr
 
 from chainatlas.atlas.graph import layers
@@ -139,33 +140,62 @@ def wrap_label(text: str, max_width: float, size: float, *, max_lines: int = 2,
                 current = trial
         lines.append(current)
         return [_truncate(line, max_width, size, bold) for line in lines[:max_lines]]
-    # CJK: the best single split point, then recurse on the rest if more lines are allowed.
+    # CJK: fewest lines that fit, then cheapest breaks (before a parenthesis or after 、 is
+    # free, a plain break costs a little, a break inside parentheses more), then balance.
+    penalty: dict[int, float] = {}
     depth = 0
-    best: tuple[float, int] | None = None
     for i in range(1, len(text)):
         prev, nxt = text[i - 1], text[i]
         depth += 1 if prev in "（(" else -1 if prev in "）)" else 0
         if nxt in _NO_LINE_START or prev in _NO_LINE_END:
             continue
-        if nxt in "（(" or prev in _BREAK_AFTER:
-            penalty = 0.0
-        elif prev.isascii() and nxt.isascii() and prev.isalnum() and nxt.isalnum():
+        if prev.isascii() and nxt.isascii() and prev.isalnum() and nxt.isalnum():
             continue
-        else:
-            penalty = 0.15 * max_width
-        if depth > 0:
-            penalty += 0.25 * max_width
-        head, tail = text[:i], text[i:]
-        wh = text_width(head, size, bold=bold)
-        if wh > max_width:
-            continue
-        score = max(wh, text_width(tail, size, bold=bold)) + penalty
-        if best is None or score < best[0]:
-            best = (score, i)
-    if best is None:
-        return [_truncate(text, max_width, size, bold)]
-    head, tail = text[: best[1]], text[best[1]:]
-    return [head, *wrap_label(tail, max_width, size, max_lines=max_lines - 1, bold=bold)]
+        free = nxt in "（(" or prev in _BREAK_AFTER
+        penalty[i] = (0.0 if free else 0.15 * max_width) + (0.25 * max_width if depth > 0 else 0)
+    n = len(text)
+    ends = [*sorted(penalty), n]
+
+    @cache
+    def best(start: int, lines_left: int) -> tuple[float, tuple[int, ...]] | None:
+        """Cheapest split of text[start:] into at most `lines_left` lines (ends of lines)."""
+        if text_width(text[start:], size, bold=bold) <= max_width:
+            return (max_width, (n,))
+        if lines_left <= 1:
+            return None
+        found: tuple[float, tuple[int, ...]] | None = None
+        for end in ends:
+            if end <= start or end == n:
+                continue
+            width = text_width(text[start:end], size, bold=bold)
+            if width > max_width:
+                break
+            rest = best(end, lines_left - 1)
+            if rest is None:
+                continue
+            cost = max_width + penalty[end] + 0.2 * (max_width - width) + rest[0]
+            if found is None or cost < found[0]:
+                found = (cost, (end, *rest[1]))
+        return found
+
+    split = best(0, max_lines)
+    if split is None:  # too long even on max_lines: fill greedily, cut the last line
+        filled: list[str] = []
+        start = 0
+        while len(filled) < max_lines - 1 and start < n:
+            end = start + 1
+            while end < n and text_width(text[start:end + 1], size, bold=bold) <= max_width:
+                end += 1
+            if end < n and text[end] in _NO_LINE_START and end - start > 1:
+                end -= 1
+            filled.append(text[start:end])
+            start = end
+        return [*filled, _truncate(text[start:], max_width, size, bold)]
+    out, start = [], 0
+    for end in split[1]:
+        out.append(text[start:end])
+        start = end
+    return out
 
 
 # ---------------------------------------------------------------- geometry
@@ -232,6 +262,7 @@ class Layout:
     lanes_top: float = 0.0
     lanes_bottom: float = 0.0
     labels: dict[str, list[str]] = field(default_factory=dict)
+    label_sizes: dict[str, float] = field(default_factory=dict)
 
     def col_left(self, col: int) -> float:
         return self.geo.margin + self.geo.strip_w + 14 + col * (self.geo.box_w + self.geo.gap_x)
@@ -257,7 +288,7 @@ def _columns(chain: Chain) -> dict[str, int]:
 
 
 def _lane_order(chain: Chain) -> list[str]:
-    stages = [n.stage for n in chain.nodes]
+    stages: list[str] = [n.stage for n in chain.nodes]
     known = [s for s in STAGE_ORDER if s in stages]
     extra = [s for s in dict.fromkeys(stages) if s not in STAGE_ORDER]
     return known + extra
@@ -281,12 +312,12 @@ def _geometry(chain: Chain, lang: str, with_stats: bool) -> Geometry:
     zh = lang == "zh"
     strip_labels = [STAGE_NAMES.get(s, (s, s))[0 if zh else 1] for s in _lane_order(chain)]
     strip_w = max(64.0, max(text_width(t, 14, bold=True) for t in strip_labels) + 22)
-    name_size = 13.0 if zh else 11.5
-    name_line = 16.0 if zh else 14.0
-    max_lines = 2 if zh else 3
-    box_w = 158.0 if zh else 176.0
-    return Geometry(box_w=box_w, box_h=0.0, gap_x=54.0, gap_y=20.0, name_size=name_size,
-                    name_line=name_line, max_lines=max_lines, stat_size=10.5, lane_pad=14.0,
+    name_size = 13.0 if zh else 12.0
+    name_line = 15.5 if zh else 14.0
+    max_lines = 3
+    box_w = 158.0 if zh else 162.0
+    return Geometry(box_w=box_w, box_h=0.0, gap_x=54.0, gap_y=18.0, name_size=name_size,
+                    name_line=name_line, max_lines=max_lines, stat_size=10.5, lane_pad=12.0,
                     strip_w=strip_w)
 
 
@@ -295,13 +326,18 @@ def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
     """Place boxes: columns by layer, bands by stage, barycentre order within a cell."""
     geo = _geometry(chain, lang, with_stats)
     zh = lang == "zh"
-    labels = {
-        n.id: wrap_label(n.name_zh if zh else n.name_en, geo.box_w - 16, geo.name_size,
-                         max_lines=geo.max_lines, bold=True)
-        for n in chain.nodes
-    }
+    labels: dict[str, list[str]] = {}
+    label_sizes: dict[str, float] = {}
+    for n in chain.nodes:
+        # a name that does not fit at the base size is set a little smaller before it is cut
+        for size in (geo.name_size, geo.name_size * 0.92, geo.name_size * 0.85):
+            wrapped = wrap_label(n.name_zh if zh else n.name_en, geo.box_w - 16, size,
+                                 max_lines=geo.max_lines, bold=True)
+            if not wrapped[-1].endswith("…"):
+                break
+        labels[n.id], label_sizes[n.id] = wrapped, size
     lines = max((len(v) for v in labels.values()), default=1)
-    box_h = 16 + lines * geo.name_line + (15 if with_stats else 0)
+    box_h = 14 + lines * geo.name_line + (14 if with_stats else 0)
     box_h = max(box_h, 44.0)
     geo = Geometry(**{**geo.__dict__, "box_h": box_h})
 
@@ -316,7 +352,8 @@ def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
              for i, s in enumerate(lane_stages)]
     boxes = {n.id: Box(n.id, lane_of[n.id], cols[n.id], w=geo.box_w, h=geo.box_h)
              for n in chain.nodes}
-    out = Layout(geo=geo, boxes=boxes, lanes=lanes, n_cols=n_cols, labels=labels)
+    out = Layout(geo=geo, boxes=boxes, lanes=lanes, n_cols=n_cols, labels=labels,
+                 label_sizes=label_sizes)
 
     recycling = [e for e in chain.edges if e.recycling]
     top = geo.margin + (34.0 if title else 0.0)
@@ -383,7 +420,8 @@ def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
         for nid in (e.supplier, e.customer):
             b = boxes[nid]
             key = (b.lane, b.col)
-            others = [k for k in cells if k[1] == b.col and (k[0] < b.lane if up else k[0] > b.lane)]
+            others = [k for k in cells
+                      if k[1] == b.col and (k[0] < b.lane if up else k[0] > b.lane)]
             if not any(cells[k] for k in others):
                 cells[key].remove(nid)
                 if up:
@@ -430,18 +468,24 @@ def _f(v: float) -> str:
     return s[:-2] if s.endswith(".0") else s
 
 
+MAX_SPREAD_PORTS = 5
+
+
 def _spread(centre: float, count: int, span: float) -> list[float]:
-    if count <= 1:
+    """Port positions along a box side; beyond MAX_SPREAD_PORTS the edges meet in one port
+    (one arrowhead) instead of a comb of overlapping arrowheads."""
+    if count <= 1 or count > MAX_SPREAD_PORTS:
         return [centre] * count
     step = min(11.0, span / (count - 1))
     return [centre + (i - (count - 1) / 2) * step for i in range(count)]
 
 
-def _column_free_y(lay: Layout, col: int, want: float, used: list[float]) -> float:
-    """The y nearest to `want` in column `col` that clears every box (with margin)."""
-    margin = 7.0
-    blocked = sorted((b.y - margin - 9, b.bottom + margin) for b in lay.boxes.values()
-                     if b.col == col)
+def _column_free_y(lay: Layout, col: int, want: float, used: list[float],
+                   badged: set[str]) -> float:
+    """The y nearest to `want` in column `col` that clears every box (and 断链 badge)."""
+    margin = 4.0
+    blocked = sorted((b.y - margin - (9 if b.id in badged else 0), b.bottom + margin)
+                     for b in lay.boxes.values() if b.col == col)
     lo_all, hi_all = lay.lanes_top + 4, lay.lanes_bottom - 4
     free: list[tuple[float, float]] = []
     cursor = lo_all
@@ -460,7 +504,7 @@ def _column_free_y(lay: Layout, col: int, want: float, used: list[float]) -> flo
             if all(abs(y - u) >= 6 for u in used):
                 break
             y = y + 6 if y + 6 <= b else y - 6
-        cost = abs(y - want) + (12.0 if b - a < 40 else 0.0)
+        cost = abs(y - want)
         if best_cost is None or cost < best_cost:
             best_y, best_cost = y, cost
     used.append(best_y)
@@ -485,7 +529,8 @@ def _rounded_polyline(points: list[tuple[float, float]], radius: float = 10.0) -
     return "".join(parts)
 
 
-def route_edges(chain: Chain, lay: Layout, missing: set[str]) -> list[Route]:
+def route_edges(chain: Chain, lay: Layout, missing: set[str],
+                badged: set[str] | None = None) -> list[Route]:
     boxes = lay.boxes
     flow = [e for e in chain.edges if not e.recycling]
     recycling = [e for e in chain.edges if e.recycling]
@@ -535,7 +580,7 @@ def route_edges(chain: Chain, lay: Layout, missing: set[str]) -> list[Route]:
         pts: list[tuple[float, float]] = [(x0, y0)]
         for col in range(s.col + 1, t.col):
             frac = (lay.col_left(col) + lay.geo.box_w / 2 - x0) / ((x3 - x0) or 1)
-            y = _column_free_y(lay, col, y0 + (y3 - y0) * frac, used[col])
+            y = _column_free_y(lay, col, y0 + (y3 - y0) * frac, used[col], badged or set())
             pts += [(lay.col_left(col) - 4, y), (lay.col_right(col) + 4, y)]
         pts.append((x3, y3))
         d = f"M{_f(pts[0][0])},{_f(pts[0][1])}"
@@ -603,7 +648,8 @@ def _node_title(name: str, n: DiagnosedNode | None, lang: str) -> str:
     return f"{name} — {_stats_line(n, lang)}; {cap}" + (extra if n.is_break else "")
 
 
-def _legend(lay: Layout, y: float, with_status: bool, lang: str, pid: str) -> list[str]:
+def _legend(lay: Layout, y: float, with_status: bool, lang: str, pid: str,
+            with_recycling: bool = True) -> list[str]:
     zh = lang == "zh"
     out = [f'<g class="legend" transform="translate({_f(lay.col_left(0))},{_f(y)})">']
     x = 0.0
@@ -628,7 +674,7 @@ def _legend(lay: Layout, y: float, with_status: bool, lang: str, pid: str) -> li
             out.append(label(text, x + 33))
             x += 33 + text_width(text, size) + 22
         x += 10
-    for kind in ("supply", "recycling"):
+    for kind in ("supply", "recycling") if with_recycling else ("supply",):
         if kind == "supply":
             text = "供应关系 Supply" if zh else "Supply 供应关系"
             out.append(f'<path d="M{_f(x)},4H{_f(x + 30)}" stroke="{EDGE_COLOUR}" '
@@ -660,7 +706,7 @@ def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = 
     diag = {n.id: n for n in diagnosis.nodes} if diagnosis else {}
     lay = layout(chain, lang, with_stats=diagnosis is not None, title=title)
     missing = {k for k, n in diag.items() if n.status == "missing"}
-    routes = route_edges(chain, lay, missing)
+    routes = route_edges(chain, lay, missing, {k for k, n in diag.items() if n.is_break})
     geo = lay.geo
     pid = "ca-" + "".join(ch if ch.isalnum() else "-" for ch in chain.id)
     heading = (f"{chain.name_zh}产业链图谱" if zh else f"{chain.name_en} — chain map")
@@ -764,13 +810,15 @@ def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = 
                  f'height="{_f(b.h)}" rx="8" fill="{style.fill}" stroke="{stroke}" '
                  f'stroke-width="{sw}"{dash}/>')
         lines = lay.labels[node.id]
-        block = len(lines) * geo.name_line + (15 if dn else 0)
-        ty = b.cy - block / 2 + geo.name_line * 0.78
+        size = lay.label_sizes.get(node.id, geo.name_size)
+        step = geo.name_line * size / geo.name_size
+        block = len(lines) * step + (14 if dn else 0)
+        ty = b.cy - block / 2 + step * 0.78
         for line in lines:
             o.append(f'<text x="{_f(b.cx)}" y="{_f(ty)}" text-anchor="middle" '
-                     f'font-size="{_f(geo.name_size)}" font-weight="700" '
+                     f'font-size="{_f(size)}" font-weight="700" '
                      f'fill="{style.text}">{escape(line)}</text>')
-            ty += geo.name_line
+            ty += step
         if dn:
             stats = _truncate(_stats_line(dn, lang), b.w - 10, geo.stat_size, False)
             o.append(f'<text class="stats" x="{_f(b.cx)}" y="{_f(ty + 1)}" '
@@ -788,6 +836,7 @@ def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = 
         o.append("</g>")
     o.append("</g>")
     legend_y = h - geo.margin - 18
-    o.extend(_legend(lay, legend_y, diagnosis is not None, lang, pid))
+    o.extend(_legend(lay, legend_y, diagnosis is not None, lang, pid,
+                     any(e.recycling for e in chain.edges)))
     o.append("</svg>")
     return "\n".join(o) + "\n"

@@ -25,6 +25,8 @@ from chainatlas.briefing.chain_map import (
     chain_map_svg,
 )
 from chainatlas.diagnose.model import DiagnosedNode, Diagnosis
+from chainatlas.metrics.lead_firm import STAGE_POSITION, TAG_POINTS
+from chainatlas.settings import LeadFirmWeights
 
 LANGS = ("zh", "en")
 
@@ -130,6 +132,10 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "province": ("省级", "province"), "city": ("地级", "prefecture"), "county": ("县级", "county"),
 }
 COMPONENT_KEYS = ("size", "partners", "tags", "downstream")
+TAG_NAMES_EN: dict[str, str] = {
+    "上市": "listed", "专精特新小巨人": "SRDI little giant", "专精特新": "SRDI",
+    "高新技术企业": "high-tech enterprise",
+}
 
 
 def _check_lang(lang: str) -> int:
@@ -182,8 +188,13 @@ def definitions(diagnosis: Diagnosis, lang: str = "zh") -> list[tuple[str, str]]
     strong = fmt_threshold(t.get("strong_lq", 1.5))
     rank = fmt_threshold(t.get("strong_lead_rank", 10))
     weak = fmt_threshold(t.get("weak_lq", 1.0))
-    weights = lead_weights(diagnosis)
+    weights = lead_weights(diagnosis) or LeadFirmWeights().model_dump()
     wtext = " + ".join(f"{fmt_threshold(weights[k])}×{component_name(k, lang)}" for k in weights)
+    sep = "、" if lang == "zh" else ", "
+    tags = sep.join(f"{t if lang == 'zh' else TAG_NAMES_EN.get(t, t)} {fmt_threshold(p)}"
+                    for t, p in TAG_POINTS.items())
+    stages = sep.join(f"{stage_name(st, lang)} {fmt_threshold(p)}"
+                      for st, p in sorted(STAGE_POSITION.items(), key=lambda kv: kv[1]))
     if lang == "zh":
         return [
             ("区位熵 LQ", "环节 n 在地区 r 的区位熵 = (x_rn / x_r) / (X_n / X)，x 为企业户数"
@@ -198,10 +209,10 @@ def definitions(diagnosis: Diagnosis, lang: str = "zh") -> list[tuple[str, str]]
             ("断链", "（与上述状态同时报告）该环节为缺链或弱链，而至少一个上游相邻环节和一个下游"
              "相邻环节在本地为一般或强链——本地链条在此处断开。"),
             ("产业链完整度", "非缺链环节占全部环节的比例，按环节权重加权（默认权重 1）。"),
-            ("链主候选得分", f"可解释的加权和：{wtext}。规模 = 1 − (全国排名 − 1) / 该环节全国企业数；"
-             "本地伙伴 = 本地不同供应商与客户数 / 候选企业中的最大值；资质 = 标签最高分（上市 1、"
-             "专精特新小巨人 0.8、专精特新 0.5、高新技术企业 0.3）；下游位置 = 环节阶段（上游 0、"
-             "配套 0.25、中游 0.5、下游 1）。"),
+            ("链主候选得分", f"可解释的加权和：{wtext}。"
+             "规模 = 1 − (全国排名 − 1) / 该环节全国企业数；"
+             "本地伙伴 = 本地不同供应商与客户数 / 候选企业中的最大值；"
+             f"资质 = 标签最高分（{tags}）；下游位置 = 环节阶段（{stages}）。"),
         ]
     return [
         ("LQ", "Location quotient of node n in region r = (x_rn / x_r) / (X_n / X), x being firm "
@@ -222,9 +233,8 @@ def definitions(diagnosis: Diagnosis, lang: str = "zh") -> list[tuple[str, str]]
          "weight (default 1)."),
         ("Lead-firm score", f"explainable weighted sum: {wtext}. Size = 1 − (national rank − 1) "
          "/ national firms of the node; local partners = distinct local suppliers and customers "
-         "/ the maximum among candidates; tags = best tag points (listed 1, little giant 0.8, "
-         "specialised 0.5, high-tech 0.3); downstream position = stage (upstream 0, support "
-         "0.25, midstream 0.5, downstream 1)."),
+         f"/ the maximum among candidates; tags = best tag points ({tags}); downstream "
+         f"position = stage ({stages})."),
     ]
 
 
@@ -323,7 +333,7 @@ def diagnosis_html(diagnosis: Diagnosis, chain: Chain, lang: str = "zh", *,
         "break_count": diagnosis.status_counts.get(
             "break", sum(1 for n in diagnosis.nodes if n.is_break)),
         "present_nodes": sum(1 for n in diagnosis.nodes if n.status != "missing"),
-        "map_svg": Markup(chain_map_svg(chain, diagnosis, lang, title=False)),  # noqa: S704
+        "map_svg": Markup(chain_map_svg(chain, diagnosis, lang, title=False)),
         "has_revenue": has_revenue,
         "weights": weights,
         "components": components,

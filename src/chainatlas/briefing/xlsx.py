@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from chainatlas import __version__
@@ -80,7 +80,7 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
     names = {n.id: (n.name_zh if zh else n.name_en) for n in diagnosis.nodes}
     chain_name = diagnosis.chain.name_zh if zh else diagnosis.chain.name_en
 
-    def L(key: str) -> str:  # noqa: N802 - short label accessor
+    def L(key: str) -> str:
         return label(key, lang)
 
     wb = xlsxwriter.Workbook(str(path))
@@ -260,7 +260,8 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
             r += 1
             row_values: list[tuple[Any, Format | None]] = [
                 (n.id, text_f), (names[n.id], text_f), (i, int_f), (f.name, text_f),
-                (f.uscc, text_f), (region_short_name(f.region_code), text_f), (f.region_code, text_f),
+                (f.uscc, text_f), (region_short_name(f.region_code), text_f),
+                (f.region_code, text_f),
                 (f.registered_capital, money_f), (f.revenue, money_f),
                 (sep.join(f.tags), text_f), (f.national_rank, int_f), (f.local_partners, int_f),
                 (f.lead_score, score_f),

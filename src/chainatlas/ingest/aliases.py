@@ -24,7 +24,7 @@ ENTERPRISE_ALIASES: Mapping[str, tuple[str, ...]] = {
              "uscc", "credit code", "social credit code", "unified social credit code"),
     "name": ("企业名称", "公司名称", "名称", "企业", "单位名称", "市场主体名称",
              "name", "enterprise name", "company name", "company", "enterprise"),
-    "region_code": ("所属地区", "地区代码", "行政区划代码", "区划代码", "所属地区代码",
+    "region_code": ("行政区划代码", "所属地区", "地区代码", "区划代码", "所属地区代码",
                     "所在地区代码", "注册地区划代码", "region_code", "region", "division code",
                     "adcode"),
     "industry_code": ("行业代码", "国民经济行业代码", "所属行业代码", "国民经济行业分类代码",
@@ -59,7 +59,7 @@ SUPPLY_LINK_ALIASES: Mapping[str, tuple[str, ...]] = {
     "product": ("产品", "供应产品", "采购产品", "产品名称", "product", "goods"),
 }
 
-# Chinese labels for messages about a column the file does not have.
+# Chinese labels for messages about a column the file does not have: the first alias.
 LABELS_ZH: Mapping[str, str] = {
     **{canonical: names[0] for canonical, names in ENTERPRISE_ALIASES.items()},
     **{canonical: names[0] for canonical, names in SUPPLY_LINK_ALIASES.items()},
@@ -159,7 +159,8 @@ def resolve_columns(headers: Iterable[str], kind: Kind) -> ColumnMap:
         units.setdefault(canonical, unit)
     doubled = {c: hs for c, hs in sources.items() if len(hs) > 1 and c not in COALESCED}
     if doubled:
-        zh = "；".join(f"{'、'.join(hs)} 都表示「{LABELS_ZH.get(c, c)}」" for c, hs in doubled.items())
+        zh = "；".join(f"{'、'.join(hs)} 都表示「{LABELS_ZH.get(c, c)}」"
+                      for c, hs in doubled.items())
         en = "; ".join(f"{', '.join(hs)} all mean '{c}'" for c, hs in doubled.items())
         raise IngestError(f"列重复：{zh}，请只保留一列", f"duplicate columns: {en}; keep one")
     column_map = ColumnMap(kind, {c: tuple(hs) for c, hs in sources.items()}, units,

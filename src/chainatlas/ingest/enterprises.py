@@ -8,7 +8,7 @@ duplicate codes), and split rows into accepted and rejected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 
 import polars as pl
@@ -17,10 +17,9 @@ from chainatlas.ingest.aliases import ENTERPRISE_ALIASES, ENTERPRISE_DESCRIPTORS
 from chainatlas.ingest.errors import (
     ValidationResult,
     collect_problems,
-    empty_problems,
     has_no_problem,
-    reason_columns,
     reason_exprs,
+    with_checks,
 )
 from chainatlas.ingest.validators import (
     MAX_FIELD_CHARS,
@@ -69,15 +68,6 @@ def as_code_series(codes: Iterable[str] | pl.Series) -> pl.Series:
     return pl.Series(sorted(codes), dtype=pl.String)
 
 
-def with_checks(work: pl.DataFrame, checks: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-    """Add each check frame's columns as `_v_<name>`, `_zh_<name>`, `_en_<name>`."""
-    renamed = []
-    for name, check in checks.items():
-        zh, en = reason_columns(name)
-        renamed.append(check.rename({"value": f"_v_{name}", "reason_zh": zh, "reason_en": en}))
-    return pl.concat([work, *renamed], how="horizontal")
-
-
 def validate_enterprises(
     raw: pl.DataFrame,
     region_codes: Iterable[str] | pl.Series,
@@ -116,7 +106,8 @@ def validate_enterprises(
     tags = tag_values(cleaned["tags"]).rename({"value": "_v_tags", "unknown": "_unknown_tags"})
     work = with_checks(pl.concat([work, tags], how="horizontal"),
                        {**field_checks, **length_checks})
-    work = work.with_columns(_row_checks())
+    # One rechunk here makes the many column selections below cheap.
+    work = work.with_columns(_row_checks()).rechunk()
 
     descriptors = [c for c in ENTERPRISE_DESCRIPTORS if columns.has(c)]
     checks: list[tuple[str, str, str | None]] = [
@@ -126,9 +117,10 @@ def validate_enterprises(
         ("duplicate", columns.header("uscc"), "uscc"),
         *((f"long_{c}", columns.header(c), c) for c in present),
     ]
-    accepted = work.filter(has_no_problem(name for name, _, _ in checks))
+    ok = work.select(has_no_problem(name for name, _, _ in checks)).to_series()
+    accepted = _contract(work).filter(ok)
     return ValidationResult(
-        accepted=_contract(accepted),
+        accepted=accepted.drop("row", "_unknown_tags", "_raw_tags"),
         rejected=collect_problems(work, checks),
         warnings=_tag_notes(accepted, columns.header("tags")),
         ignored_columns=columns.ignored,
@@ -153,9 +145,10 @@ def _row_checks() -> list[pl.Expr]:
     ]
 
 
-def _contract(accepted: pl.DataFrame) -> pl.DataFrame:
-    """The accepted rows as exactly the `enterprises` contract columns."""
-    return accepted.select(
+def _contract(work: pl.DataFrame) -> pl.DataFrame:
+    """The `enterprises` contract columns, plus `row` and what the tag notes need."""
+    return work.select(
+        pl.col("row"),
         _value("uscc").alias("uscc"),
         _cleaned("name").alias("name"),
         _value("region_code").alias("region_code"),
@@ -169,17 +162,17 @@ def _contract(accepted: pl.DataFrame) -> pl.DataFrame:
         _cleaned("products").alias("products"),
         _value("tags").alias("tags"),
         _value("synthetic").alias("synthetic"),
+        pl.col("_unknown_tags"),
+        pl.col("tags").alias("_raw_tags"),
     ).cast(ENTERPRISES_SCHEMA)  # type: ignore[arg-type]
 
 
 def _tag_notes(accepted: pl.DataFrame, header: str) -> pl.DataFrame:
-    """Warnings for unknown tags on accepted rows: kept row, tag dropped."""
-    if not accepted.height:
-        return empty_problems()
+    """Warnings for unknown tags on accepted rows: the row is kept, the tag dropped."""
     return accepted.filter(pl.col("_unknown_tags").is_not_null()).select(
         pl.col("row"),
         pl.lit(header).alias("field"),
-        pl.col("tags").fill_null("").alias("value"),
+        pl.col("_raw_tags").fill_null("").alias("value"),
         pl.format("未识别的标签已忽略：{}", pl.col("_unknown_tags")).alias("reason_zh"),
         pl.format("unrecognised tags dropped: {}", pl.col("_unknown_tags")).alias("reason_en"),
     )

@@ -79,9 +79,14 @@ def _needs_work_pattern() -> str:
     return f"[^{_char_class(stable)}]|\\s\\s|^\\s|\\s$"
 
 
+@functools.cache
+def _traditional_pattern() -> str:
+    return f"[{_char_class(ord(ch) for ch in traditional_chars())}]"
+
+
 def _to_simplified(texts: pl.Series) -> pl.Series:
     """OpenCC t2s on the rows holding a traditional-only character."""
-    flagged = texts.str.contains_any(sorted(traditional_chars())).fill_null(False)
+    flagged = texts.str.contains(_traditional_pattern()).fill_null(False)
     if not flagged.any():
         return texts
     where = flagged.arg_true()

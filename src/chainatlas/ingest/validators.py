@@ -39,6 +39,7 @@ CHECK_COLUMNS = ("value", "reason_zh", "reason_en")
 
 # Values that mean "no value" in the registers and spreadsheets we see.
 NULL_MARKERS = ("", "-", "--", "—", "——", "/", "无", "暂无", "n/a", "na", "null", "none", "nan")
+_LONGEST_MARKER_BYTES = max(len(marker.encode()) for marker in NULL_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,12 @@ def _text(value: str | pl.Expr) -> pl.Expr:
 
 def _finish(frame: pl.DataFrame, value: pl.Expr, *cases: Case) -> pl.DataFrame:
     """The check frame: `value` and the reason of the first matching case (if/elif)."""
-    (cond, zh, en), rest = cases[0], cases[1:]
-    chain_zh, chain_en = pl.when(cond).then(_text(zh)), pl.when(cond).then(_text(en))
-    for cond, zh, en in rest:
-        chain_zh, chain_en = chain_zh.when(cond).then(_text(zh)), chain_en.when(cond).then(_text(en))
-    return frame.select(
-        value.alias("value"),
-        chain_zh.otherwise(pl.lit(None, dtype=pl.String)).alias("reason_zh"),
-        chain_en.otherwise(pl.lit(None, dtype=pl.String)).alias("reason_en"),
-    )
+    reason_zh = reason_en = pl.lit(None, dtype=pl.String)
+    for cond, zh, en in reversed(cases):  # built inside out, so the first case wins
+        reason_zh = pl.when(cond).then(_text(zh)).otherwise(reason_zh)
+        reason_en = pl.when(cond).then(_text(en)).otherwise(reason_en)
+    return frame.select(value.alias("value"), reason_zh.alias("reason_zh"),
+                        reason_en.alias("reason_en"))
 
 
 def _frame(texts: pl.Series) -> pl.DataFrame:
@@ -83,33 +81,54 @@ def _frame(texts: pl.Series) -> pl.DataFrame:
 _t = pl.col("t")
 
 
+def on_distinct(texts: pl.Series, compute: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
+    """`compute(texts)`, evaluated once per distinct value when values repeat a lot.
+
+    `compute` must return one row per input value, in input order.
+    """
+    # A 1-in-10 sample tells mostly-unique columns (names, codes) cheaply; for them
+    # finding the distinct values and joining back would cost more than it saves.
+    if len(texts) >= 20_000:
+        sample = texts.gather_every(10)
+        if sample.n_unique() * 2 > len(sample):
+            return compute(texts)
+    distinct = texts.unique()
+    if len(distinct) * 2 > len(texts):
+        return compute(texts)
+    lookup = compute(distinct).with_columns(distinct.alias("_key"))
+    keys = texts.alias("_key").to_frame()
+    joined = keys.join(lookup, on="_key", how="left", nulls_equal=True, maintain_order="left")
+    return joined.drop("_key")
+
+
 def _per_distinct(
     check: Callable[Concatenate[pl.Series, P], pl.DataFrame],
 ) -> Callable[Concatenate[pl.Series, P], pl.DataFrame]:
-    """Run `check` once per distinct value and join the results back in row order."""
+    """Decorate a check to run once per distinct value (see `on_distinct`)."""
 
     @functools.wraps(check)
     def wrapper(texts: pl.Series, *args: P.args, **kwargs: P.kwargs) -> pl.DataFrame:
-        distinct = texts.unique()
-        if len(distinct) * 2 > len(texts):  # mostly unique: the join would cost more
-            return check(texts, *args, **kwargs)
-        lookup = check(distinct, *args, **kwargs).with_columns(distinct.alias("_key"))
-        keys = texts.alias("_key").to_frame()
-        joined = keys.join(lookup, on="_key", how="left", nulls_equal=True, maintain_order="left")
-        return joined.drop("_key")
+        return on_distinct(texts, lambda values: check(values, *args, **kwargs))
 
     return wrapper
 
 
 def blank_to_null(texts: pl.Series) -> pl.Series:
     """Null for empty cells and the usual "no value" markers ("-", "无", "N/A" …)."""
-    marker = texts.str.to_lowercase().is_in(NULL_MARKERS).fill_null(False)
-    return texts.set(marker, None) if marker.any() else texts
+    # Only short cells can be markers; lower-casing every long text would be slow.
+    short = (texts.str.len_bytes() <= _LONGEST_MARKER_BYTES).fill_null(False).arg_true()
+    if not len(short):
+        return texts
+    is_marker = texts.gather(short).str.to_lowercase().is_in(NULL_MARKERS)
+    markers = short.filter(is_marker)
+    return texts.clone().scatter(markers, None) if len(markers) else texts
 
 
 def clean_series(texts: pl.Series) -> pl.Series:
     """Normalised text (NFKC, whitespace, simplified) with "no value" markers as null."""
-    return blank_to_null(normalize_series(texts))
+    cleaned = on_distinct(texts.cast(pl.String),
+                          lambda values: blank_to_null(normalize_series(values)).to_frame())
+    return cleaned.to_series().alias(texts.name)
 
 
 def too_long(texts: pl.Series, limit: int = MAX_FIELD_CHARS) -> pl.DataFrame:
@@ -156,9 +175,14 @@ def _byte_matrix(codes: pl.Series, width: int) -> np.ndarray:
     return np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, width)
 
 
-def is_valid_uscc_series(codes: pl.Series) -> pl.Series:
-    """Vectorised `is_valid_uscc`: numpy over an n×18 byte matrix, no per-row Python."""
-    shaped = codes.cast(pl.String).str.contains(_USCC_SHAPE).fill_null(False)
+def is_valid_uscc_series(codes: pl.Series, shaped: pl.Series | None = None) -> pl.Series:
+    """Vectorised `is_valid_uscc`: numpy over an n×18 byte matrix, no per-row Python.
+
+    `shaped` may pass in the already computed match of the code-set pattern.
+    """
+    if shaped is None:
+        shaped = codes.cast(pl.String).str.contains(_USCC_SHAPE)
+    shaped = shaped.fill_null(False)
     result = np.zeros(len(codes), dtype=bool)
     where = np.flatnonzero(shaped.to_numpy())
     if where.size:
@@ -170,22 +194,28 @@ def is_valid_uscc_series(codes: pl.Series) -> pl.Series:
 
 def clean_uscc(texts: pl.Series) -> pl.Series:
     """Upper case, without the spaces and hyphens people type inside codes."""
-    return texts.str.to_uppercase().str.replace_all(r"[\s\-]", "")
+    untidy = texts.str.contains(r"[a-z\s\-]").fill_null(False)
+    if not untidy.any():
+        return texts
+    where = untidy.arg_true()
+    tidied = texts.gather(where).str.to_uppercase().str.replace_all(r"[\s\-]", "")
+    return texts.clone().scatter(where, tidied)
 
 
 def uscc_problems(codes: pl.Series, what_zh: str = "统一社会信用代码",
                   what_en: str = "unified social credit code") -> pl.DataFrame:
     """Check cleaned codes; a null code is reported missing (the code is always required)."""
-    frame = _frame(codes).with_columns(length=_t.str.len_chars(),
-                                       shaped=_t.str.contains(_USCC_SHAPE),
-                                       valid=is_valid_uscc_series(codes))
+    shaped = codes.cast(pl.String).str.contains(_USCC_SHAPE).alias("shaped")
+    frame = _frame(codes).with_columns(length=_t.str.len_chars(), shaped=shaped,
+                                       valid=is_valid_uscc_series(codes, shaped))
     length = pl.col("length")
     return _finish(
         frame, _t,
         (_t.is_null(), f"缺少{what_zh}", f"missing {what_en}"),
         (length != 18, pl.format(f"{what_zh}应为 18 位，实际为 {{}} 位", length),
          pl.format(f"{what_en} must have 18 characters, not {{}}", length)),
-        (~pl.col("shaped"), f"{what_zh}含有不允许的字符（只用数字和除 I、O、S、V、Z 以外的大写字母）",
+        (~pl.col("shaped"),
+         f"{what_zh}含有不允许的字符（只用数字和除 I、O、S、V、Z 以外的大写字母）",
          f"{what_en} has characters outside its code set (digits, capitals except I O S V Z)"),
         (~pl.col("valid"), f"{what_zh}校验位错误，代码有误",
          f"{what_en} check digit does not match; the code is mistyped"),
@@ -206,7 +236,7 @@ def make_uscc(region_code: str, seq: int, rng: random.Random | None = None) -> s
     GB 11714 check + GB 32100 check. With `rng`, about 1 in 20 codes gets "93"
     (farmers' cooperative) instead, as real registers do.
     """
-    if not re.fullmatch(r"\d{6}", region_code):
+    if not re.fullmatch(r"[0-9]{6}", region_code):
         raise ValueError(f"region_code must be 6 digits: {region_code!r}")
     if not 0 <= seq < 10**8:
         raise ValueError(f"seq must be in [0, 10**8): {seq}")
@@ -223,7 +253,7 @@ def make_uscc_series(region_codes: Iterable[str] | pl.Series,
     numbers = np.asarray(seqs, dtype=np.int64)
     if len(regions) != len(numbers):
         raise ValueError("region_codes and seqs must have the same length")
-    if not regions.str.contains(r"^\d{6}$").fill_null(False).all():
+    if not regions.str.contains(r"^[0-9]{6}$").fill_null(False).all():
         raise ValueError("every region_code must be 6 digits")
     if numbers.size and (numbers.min() < 0 or numbers.max() >= 10**8):
         raise ValueError("every seq must be in [0, 10**8)")
@@ -249,8 +279,8 @@ def region_code_problems(codes: pl.Series, known: pl.Series) -> pl.DataFrame:
     frame = _frame(codes).with_columns(code=_t.str.replace(r"\.0+$", ""))
     code = pl.col("code")
     frame = frame.with_columns(
-        code=pl.when(code.str.contains(r"^\d{12}$")).then(code.str.slice(0, 6)).otherwise(code))
-    frame = frame.with_columns(shaped=code.str.contains(r"^\d{6}$"),
+        code=pl.when(code.str.contains(r"^[0-9]{12}$")).then(code.str.slice(0, 6)).otherwise(code))
+    frame = frame.with_columns(shaped=code.str.contains(r"^[0-9]{6}$"),
                                listed=code.is_in(known.cast(pl.String).implode()))
     return _finish(
         frame, code,
@@ -262,7 +292,8 @@ def region_code_problems(codes: pl.Series, known: pl.Series) -> pl.DataFrame:
 
 
 def is_valid_region_code(code: object, known: Iterable[str]) -> bool:
-    return isinstance(code, str) and re.fullmatch(r"\d{6}", code) is not None and code in set(known)
+    return (isinstance(code, str) and re.fullmatch(r"[0-9]{6}", code) is not None
+            and code in set(known))
 
 
 # --- 国民经济行业分类 (GB/T 4754-2017) ------------------------------------------
@@ -276,7 +307,7 @@ SECTION_OF_DIVISION: Mapping[str, str] = {
     f"{d:02d}": letter for letter, low, high in _SECTIONS for d in range(low, high + 1)
 }
 # "1340", "C1340", "C 1340", "C-1340", "13 40", "1340.0", "C1340 制糖业".
-_INDUSTRY = (r"^(?<letter>[A-T])?\s?-?\s?(?<division>\d{2})\s?(?<rest>\d{2})(?:\.0+)?"
+_INDUSTRY = (r"^(?<letter>[A-T])?\s?-?\s?(?<division>[0-9]{2})\s?(?<rest>[0-9]{2})(?:\.0+)?"
              r"(?:\s?[(\p{Han}].*)?$")
 
 
@@ -292,7 +323,8 @@ def industry_code_problems(codes: pl.Series) -> pl.DataFrame:
     return _finish(
         frame, pl.concat_str(division, pl.col("rest")),
         (_t.is_not_null() & division.is_null(),
-         "行业代码应为 4 位国民经济行业小类代码（如 1340 或 C1340；以 0 开头的请把该列设为文本格式）",
+         "行业代码应为 4 位国民经济行业小类代码（如 1340 或 C1340；"
+         "以 0 开头的请把该列设为文本格式）",
          "industry code must be a 4-digit GB/T 4754 class (e.g. 1340 or C1340; "
          "format the column as text to keep leading zeros)"),
         (_t.is_not_null() & section.is_null(), pl.format("行业大类 {} 不存在", division),
@@ -312,14 +344,14 @@ _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01, counting Excel's 190
 @_per_distinct
 def date_problems(texts: pl.Series, today: date) -> pl.DataFrame:
     """Dates as 2019-03-01, 2019/3/1, 2019.3.1, 2019年3月1日, 20190301 or Excel serials."""
-    frame = _frame(texts).with_columns(
-        day=_t.str.replace(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$", ""))  # drop time of day
+    time_of_day = r"[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$"
+    frame = _frame(texts).with_columns(day=_t.str.replace(time_of_day, ""))
     day = pl.col("day")
     frame = frame.with_columns(
-        serial=day.str.contains(r"^\d{5}(?:\.\d+)?$"),
+        serial=day.str.contains(r"^[0-9]{5}(?:\.[0-9]+)?$"),
         parts=(day.str.replace_all(r"[年月/.]", "-").str.replace(r"日$", "")
-               .str.replace(r"^(\d{4})(\d{2})(\d{2})$", "${1}-${2}-${3}")
-               .str.extract_groups(r"^(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})$")),
+               .str.replace(r"^([0-9]{4})([0-9]{2})([0-9]{2})$", "${1}-${2}-${3}")
+               .str.extract_groups(r"^(?<y>[0-9]{4})-(?<m>[0-9]{1,2})-(?<d>[0-9]{1,2})$")),
     ).unnest("parts")
     serial = pl.col("serial")
     # Only serial rows get a day count, so other digit strings cannot overflow the date.
@@ -368,18 +400,18 @@ _CURRENCY_PATTERNS = (
 _CURRENCY_WORDS = r"元|圆|人民币|美元|美金|港元|港币|欧元|日元|英镑|RMB|CNY|USD|HKD|EUR|JPY|GBP"
 _AMOUNT = (
     r"^(?<prefix>人民币|RMB|CNY|¥|USD|US\$|HKD|HK\$|\$|EUR|€|JPY|GBP|£)?"
-    r"(?<number>[+-]?(?:\d+\.?\d*|\.\d+)(?:E[+-]?\d+)?)"
+    r"(?<number>[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:E[+-]?[0-9]+)?)"
     r"(?<magnitude>千万|百万|十万|万|亿|千)?"
     rf"(?<suffix>(?:{_CURRENCY_WORDS})*)$"
 )
 
 
 def _currency(named: pl.Expr) -> pl.Expr:
-    (first_code, first_pattern), rest = _CURRENCY_PATTERNS[0], _CURRENCY_PATTERNS[1:]
-    chain = pl.when(named.str.contains(first_pattern)).then(pl.lit(first_code))
-    for code, pattern in rest:
-        chain = chain.when(named.str.contains(pattern)).then(pl.lit(code))
-    return chain.otherwise(pl.lit(None, dtype=pl.String))
+    """The currency code of the first matching pattern, or null."""
+    currency = pl.lit(None, dtype=pl.String)
+    for code, pattern in reversed(_CURRENCY_PATTERNS):
+        currency = pl.when(named.str.contains(pattern)).then(pl.lit(code)).otherwise(currency)
+    return currency
 
 
 def money_unit(unit: str | None) -> tuple[float, str]:
@@ -401,39 +433,52 @@ def money_unit(unit: str | None) -> tuple[float, str]:
     return 1.0, "CNY"
 
 
-@_per_distinct
-def amount_problems(texts: pl.Series, unit: str | None = None) -> pl.DataFrame:
-    """Amounts in 万元 CNY from "500", "500万元", "5,000,000元", "1.2亿", "300万美元" …
-
-    The magnitude word in the value wins; else a 元-word means single units;
-    else the header's unit applies (万元 by default). Foreign currencies are
-    converted with CNY_PER_UNIT.
-    """
-    default_factor, default_currency = money_unit(unit)
+def _amount_parts(texts: pl.Series, default_factor: float, default_currency: str) -> pl.DataFrame:
+    """Number, multiplier to 万 and CNY rate of amounts written with units or currency."""
     frame = _frame(texts).with_columns(
         parts=_t.str.to_uppercase().str.replace_all(r"[,\s]", "").str.extract_groups(_AMOUNT)
     ).unnest("parts")
     named = pl.concat_str(pl.col("prefix").fill_null(""), pl.col("suffix").fill_null(""))
     magnitude = pl.col("magnitude")
-    frame = frame.with_columns(
+    return frame.select(
         amount=pl.col("number").cast(pl.Float64, strict=False),
         factor=pl.when(magnitude.is_not_null())
         .then(magnitude.replace_strict(MAGNITUDE_IN_WAN, default=None, return_dtype=pl.Float64))
-        .when(named.str.contains("元|圆")).then(pl.lit(1e-4))
+        .when(named != "").then(pl.lit(1e-4))
         .otherwise(pl.lit(default_factor)),
         rate=_currency(named).fill_null(pl.lit(default_currency))
         .replace_strict(CNY_PER_UNIT, default=None, return_dtype=pl.Float64),
     )
-    amount = pl.col("amount")
-    frame = frame.with_columns(wan=amount * pl.col("factor") * pl.col("rate"))
-    wan = pl.col("wan")
+
+
+@_per_distinct
+def amount_problems(texts: pl.Series, unit: str | None = None) -> pl.DataFrame:
+    """Amounts in 万元 CNY from "500", "500万元", "5,000,000元", "1.2亿", "300万美元" …
+
+    A magnitude word in the value (万, 亿 …) wins; else a currency word or 元
+    means single units ("5,000,000元", "300美元"); else a bare number is in the
+    header's unit (万元 by default). Foreign currencies use CNY_PER_UNIT.
+    """
+    default_factor, default_currency = money_unit(unit)
+    # Plain numbers (most revenue columns) need no pattern: cast them directly.
+    amount = texts.cast(pl.Float64, strict=False).alias("amount")
+    factor = pl.Series("factor", np.full(len(texts), default_factor))
+    rate = pl.Series("rate", np.full(len(texts), CNY_PER_UNIT[default_currency]))
+    written = (texts.is_not_null() & amount.is_null()).arg_true()
+    if len(written):
+        parts = _amount_parts(texts.gather(written), default_factor, default_currency)
+        amount = amount.clone().scatter(written, parts["amount"])
+        factor = factor.scatter(written, parts["factor"])
+        rate = rate.scatter(written, parts["rate"])
+    frame = _frame(texts).with_columns(amount, wan=amount * factor * rate)
+    amount_, wan = pl.col("amount"), pl.col("wan")
     none = pl.lit(None, dtype=pl.String)
     return _finish(
         frame, wan,
         (_t.is_null(), none, none),
-        (amount.is_null(), "无法识别的金额（可写作 500、500万元、5,000,000元、1.2亿元）",
+        (amount_.is_null(), "无法识别的金额（可写作 500、500万元、5,000,000元、1.2亿元）",
          "unrecognised amount (write 500, 500万元, 5,000,000元 or 1.2亿元)"),
-        (amount < 0, "金额不能为负数", "amount must not be negative"),
+        (amount_ < 0, "金额不能为负数", "amount must not be negative"),
         (~wan.is_finite(), "金额数值过大", "amount is too large"),
     )
 
@@ -444,7 +489,7 @@ def amount_problems(texts: pl.Series, unit: str | None = None) -> pl.DataFrame:
 def employee_problems(texts: pl.Series) -> pl.DataFrame:
     """Non-negative whole numbers: "120", "1,200", "120人", "120.0"."""
     frame = _frame(texts).with_columns(digits=_t.str.replace_all(r"[,\s]", "")
-                                       .str.extract(r"^(\d{1,9})(?:\.0+)?人?$", 1))
+                                       .str.extract(r"^([0-9]{1,9})(?:\.0+)?人?$", 1))
     digits = pl.col("digits")
     return _finish(frame, digits.cast(pl.Int64),
                    (_t.is_not_null() & digits.is_null(),
@@ -455,7 +500,7 @@ def employee_problems(texts: pl.Series) -> pl.DataFrame:
 def year_problems(texts: pl.Series, today: date) -> pl.DataFrame:
     """Four-digit years from 1949 to this year: "2023", "2023年", "2023年度", "2023.0"."""
     frame = _frame(texts).with_columns(
-        year=_t.str.extract(r"^(\d{4})(?:\.0+|年度?)?$", 1).cast(pl.Int64))
+        year=_t.str.extract(r"^([0-9]{4})(?:\.0+|年度?)?$", 1).cast(pl.Int64))
     year = pl.col("year")
     return _finish(
         frame, year,

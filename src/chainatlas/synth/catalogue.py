@@ -18,7 +18,8 @@ class NodeCatalogue:
     edge_supplier: np.ndarray  # (E,) global node index
     edge_customer: np.ndarray
     edge_flow: tuple[str, ...]
-    out_start: np.ndarray  # CSR of out-edges: edges of node n are out_edge[out_start[n]:out_start[n+1]]
+    # CSR of out-edges: the edges of node n are out_edge[out_start[n]:out_start[n + 1]]
+    out_start: np.ndarray
     out_edge: np.ndarray
     nb_start: np.ndarray  # CSR of undirected neighbours (recycling edges included)
     nb_node: np.ndarray

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from chainatlas.synth import schema
+from chainatlas.synth.arrow import booleans, numeric, strings
 from chainatlas.synth.firmographics import EntityTraits, Firmographics, firmographics
 from chainatlas.synth.industry_codes import industry_codes
 from chainatlas.synth.phrasebook import PhraseBook
@@ -18,6 +19,7 @@ from chainatlas.synth.uscc import fixed_width_strings
 from chainatlas.synth.vocabulary import TAGS
 
 TRADITIONAL_RATE = 0.05
+NULL_SCOPE_RATE = 0.01  # only where products or an industry code remain (ingest needs one)
 FULLWIDTH_RATE = 0.04  # plus half of the traditional rows
 
 
@@ -54,23 +56,26 @@ def enterprise_chunk(core: CoreChunk, model: PopulationModel, book: PhraseBook,
     scope = business_scope(book, rows, rng)
     product = products(book, rows, rng)
     code = industry_codes(book, rows, rng)
+    blank = (rng.random(m) < NULL_SCOPE_RATE) & (product.is_not_null() | code.is_not_null()
+                                                  ).to_numpy()
+    if blank.any():
+        scope = scope.scatter(np.flatnonzero(blank), None)
     wide = np.flatnonzero((rng.random(m) < FULLWIDTH_RATE)
                           | (traditional & (rng.random(m) < 0.5)))
     name = fullwidth(name, wide, pad=True)
     scope = fullwidth(scope, wide)
     product = fullwidth(product, wide)
     uscc = fixed_width_strings(core.uscc)
-    region_code = pc.take(pa.array(model.regions.codes, type=pa.string()), pa.array(core.region))
+    region_code = pc.take(strings(model.regions.codes), numeric(core.region, pa.int32()))
     columns = [
-        uscc, _string(name.to_arrow()), region_code, _string(code.to_arrow()),
-        _dates(core.established, np.zeros(m, dtype=bool)),
-        _dates(firms.deregistered, firms.deregistered < 0),
-        pa.array(firms.registered_capital, from_pandas=True),
-        pa.array(firms.revenue, from_pandas=True),
-        pa.array(firms.employees, mask=firms.employees < 0),
-        _string(scope.to_arrow()), _string(product.to_arrow()),
-        _string(tag_strings(book, firms.tag_bits).to_arrow()),
-        pa.array(np.ones(m, dtype=bool)),
+        uscc, strings(name), region_code, strings(code),
+        numeric(core.established, pa.date32()),
+        numeric(firms.deregistered, pa.date32(), firms.deregistered < 0),
+        numeric(firms.registered_capital, pa.float64(), np.isnan(firms.registered_capital)),
+        numeric(firms.revenue, pa.float64(), np.isnan(firms.revenue)),
+        numeric(firms.employees, pa.int64(), firms.employees < 0),
+        strings(scope), strings(product), strings(tag_strings(book, firms.tag_bits)),
+        booleans(np.ones(m, dtype=bool)),
     ]
     enterprises = pa.Table.from_arrays(columns, schema=schema.ENTERPRISES)
     return EnterpriseChunk(enterprises, chunk_labels(core, model, uscc), firms)
@@ -86,20 +91,11 @@ def chunk_labels(core: CoreChunk, model: PopulationModel, uscc: pa.Array) -> pa.
     order = np.argsort(position, kind="stable")
     position, node = position[order], node[order]
     cat = model.catalogue
-    chain_ids = pa.array([cat.chains[c].id for c in cat.chain_of], type=pa.string())
-    node_ids = pa.array([n.id for n in cat.nodes], type=pa.string())
-    index = pa.array(node)
+    chain_ids = strings([cat.chains[c].id for c in cat.chain_of])
+    node_ids = strings([n.id for n in cat.nodes])
+    index = numeric(node, pa.int64())
     return pa.Table.from_arrays(
-        [pc.take(uscc, pa.array(position)), pc.take(chain_ids, index), pc.take(node_ids, index)],
+        [pc.take(uscc, numeric(position, pa.int64())), pc.take(chain_ids, index),
+         pc.take(node_ids, index)],
         schema=schema.LABELS,
     )
-
-
-def _string(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array.cast(pa.string())
-
-
-def _dates(days: np.ndarray, null: np.ndarray) -> pa.Array:
-    return pa.array(days.astype(np.int32), mask=null).view(pa.date32())

@@ -42,7 +42,7 @@ def entity_traits(model: PopulationModel) -> EntityTraits:
     capital, employees, manufacturer, high_tech = [], [], [], []
     for node in model.catalogue.nodes:
         div = division(node.industry_codes)
-        making = div is not None and 6 <= div <= 46 or div is None and node.stage != "support"
+        making = (div is not None and 6 <= div <= 46) or (div is None and node.stage != "support")
         farming = div is not None and div <= 5
         capital.append(500.0 if making else 150.0 if farming else 200.0)
         employees.append(40.0 if making else 10.0)

@@ -9,7 +9,6 @@ the reservoirs, not by n_enterprises. Same arguments → byte-identical files.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,19 +17,19 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from chainatlas.atlas.model import Chain
 from chainatlas.synth import schema
 from chainatlas.synth.enterprises import enterprise_chunk
-from chainatlas.synth.firmographics import CAPITAL_SIGMA, entity_traits
+from chainatlas.synth.firmographics import CAPITAL_SIGMA, EntityTraits, entity_traits
 from chainatlas.synth.links import CustomerPool, supply_links
 from chainatlas.synth.phrasebook import build_phrasebook
-from chainatlas.synth.population import PopulationModel, build_model, draw_core
+from chainatlas.synth.population import CoreChunk, PopulationModel, build_model, draw_core
 from chainatlas.synth.profile import DEMO_PROFILE
+from chainatlas.synth.writer import ChunkWriter
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
+MIN_CHUNK = 1_000  # a chunk must hold the demo city's whole-firm quotas (≤ 1 per node)
 FILES = {"enterprises": "enterprises.parquet", "supply_links": "supply_links.parquet",
          "labels": "labels.parquet"}
 
@@ -55,6 +54,14 @@ class SynthSummary:
     def enterprises_per_second(self) -> float:
         return self.n_enterprises / self.seconds if self.seconds > 0 else float("inf")
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (paths as strings)."""
+        out = {k: v for k, v in vars(self).items() if k != "files"}
+        out["files"] = {k: str(p) for k, p in self.files.items()}
+        out["notes"] = list(self.notes)
+        out["enterprises_per_second"] = round(self.enterprises_per_second)
+        return out
+
 
 def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, Chain] | None = None,
              regions: pl.DataFrame | None = None, chunk_size: int = 250_000,
@@ -67,6 +74,7 @@ def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, C
     """
     if n_enterprises < 1 or chunk_size < 1:
         raise ValueError("n_enterprises and chunk_size must be positive")
+    chunk_size = max(chunk_size, min(n_enterprises, MIN_CHUNK))
     started = time.perf_counter()
     if atlas is None:
         from chainatlas.atlas import load_atlas
@@ -76,42 +84,39 @@ def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, C
         from chainatlas.reference.regions import load_regions
 
         regions = load_regions()
-    model = build_model(seed, atlas, regions, profile)
+    model = build_model(seed, atlas, regions, profile, n_enterprises)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     chunks = [(k, s, min(chunk_size, n_enterprises - s))
               for k, s in enumerate(range(0, n_enterprises, chunk_size))]
-    partial = {k: out_dir / f".{name}.partial" for k, name in FILES.items()}
-    pool = CustomerPool.for_model(model)
-    n_labels = n_chain = n_links = 0
+    files = {k: out_dir / name for k, name in FILES.items()}
     book = build_phrasebook(model)
     traits = entity_traits(model)
-    with _writer(partial["enterprises"], schema.ENTERPRISES) as firms_out, \
-            _writer(partial["labels"], schema.LABELS) as labels_out:
+    pool = CustomerPool.for_model(model, traits)
+    n_chain = 0
+    with ChunkWriter(files["enterprises"], schema.ENTERPRISES) as firms_out, \
+            ChunkWriter(files["labels"], schema.LABELS) as labels_out:
         for k, start, m in chunks:
             core = draw_core(model, k, start, m)
             chunk = enterprise_chunk(core, model, book, traits, np.random.default_rng([seed, k, 1]))
-            firms_out.write_table(chunk.enterprises, row_group_size=m)
-            labels_out.write_table(chunk.labels, row_group_size=max(chunk.labels.num_rows, 1))
-            n_labels += chunk.labels.num_rows
+            firms_out.write(chunk.enterprises)
+            labels_out.write(chunk.labels)
             n_chain += int((core.entity < model.catalogue.size).sum())
             pool.offer(model, core, chunk.firms.log_size, np.random.default_rng([seed, k, 2]))
             if progress:
                 progress("enterprises", start + m, n_enterprises)
-    with _writer(partial["supply_links"], schema.SUPPLY_LINKS) as links_out:
+    with ChunkWriter(files["supply_links"], schema.SUPPLY_LINKS) as links_out:
         for k, start, m in chunks:
             core = draw_core(model, k, start, m)
-            links = supply_links(core, model, _log_size(model, core, traits), pool,
-                                 np.random.default_rng([seed, k, 3]))
-            links_out.write_table(links, row_group_size=max(links.num_rows, 1))
-            n_links += links.num_rows
+            links_out.write(supply_links(core, model, _log_size(core, traits), pool,
+                                         np.random.default_rng([seed, k, 3])))
             if progress:
                 progress("links", start + m, n_enterprises)
-    files = {k: out_dir / name for k, name in FILES.items()}
-    for k in FILES:
-        os.replace(partial[k], files[k])
+    for writer in (firms_out, labels_out, links_out):
+        writer.commit()
     return SynthSummary(
-        n_enterprises=n_enterprises, n_chain_firms=n_chain, n_labels=n_labels, n_links=n_links,
+        n_enterprises=n_enterprises, n_chain_firms=n_chain, n_labels=labels_out.rows,
+        n_links=links_out.rows,
         seed=seed, chunk_size=chunk_size, n_chunks=len(chunks), files=files,
         file_bytes={k: p.stat().st_size for k, p in files.items()},
         seconds=time.perf_counter() - started,
@@ -120,29 +125,14 @@ def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, C
     )
 
 
-def _log_size(model: PopulationModel, core: Any, traits: Any) -> np.ndarray:
+def _log_size(core: CoreChunk, traits: EntityTraits) -> np.ndarray:
     """The log capital pass 1 drew (before rounding): a function of entity and latent size."""
     return np.asarray(traits.log_capital[core.entity] + CAPITAL_SIGMA * core.size)
 
 
 def _statuses(model: PopulationModel) -> dict[str, dict[str, str]]:
-    if model.profile is None:
-        return {}
     cat = model.catalogue
     out: dict[str, dict[str, str]] = {}
-    for n, status in sorted(model.profile.status.items()):
+    for n, status in sorted(model.achieved_status.items()):
         out.setdefault(cat.chains[cat.chain_of[n]].id, {})[cat.nodes[n].id] = status
     return out
-
-
-class _writer:
-    """A ParquetWriter with one row group per chunk and zstd compression."""
-
-    def __init__(self, path: Path, table_schema: pa.Schema) -> None:
-        self.writer = pq.ParquetWriter(path, table_schema, compression="zstd")
-
-    def __enter__(self) -> pq.ParquetWriter:
-        return self.writer
-
-    def __exit__(self, *exc: object) -> None:
-        self.writer.close()

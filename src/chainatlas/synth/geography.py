@@ -101,7 +101,8 @@ def registration_regions(regions: pl.DataFrame, rng: np.random.Generator) -> Reg
               * np.where(big, 2.5, 1.0))
     return RegistrationRegions(
         codes=tuple(codes), name_prefix=tuple(prefix), city_code=tuple(cities),
-        lon=rows["lon"].to_numpy().astype(np.float64), lat=rows["lat"].to_numpy().astype(np.float64),
+        lon=rows["lon"].to_numpy().astype(np.float64),
+        lat=rows["lat"].to_numpy().astype(np.float64),
         city_index=city_index, province_index=province_index, weight=weight / weight.sum(),
     )
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from chainatlas.synth.phrasebook import PhraseBook
 from chainatlas.synth.text import Rows
@@ -30,5 +28,6 @@ def industry_codes(book: PhraseBook, rows: Rows, rng: np.random.Generator) -> pl
     is_wrong = (u >= MISSING_CODE_RATE) & (u < MISSING_CODE_RATE + WRONG_CODE_RATE)
     index = np.where(is_wrong, wrong, own)
     valid = (u >= MISSING_CODE_RATE) & np.where(is_wrong, wrong_pool[:, 1] > 0, length > 0)
-    codes = pc.take(book.codes, pa.array(np.where(valid, index, 0), mask=~valid))
-    return pl.Series("industry_code", pl.from_arrow(codes))
+    codes = book.codes.gather(pl.Series(np.where(valid, index, 0), dtype=pl.UInt32))
+    nulls = np.flatnonzero(~valid)
+    return (codes.scatter(nulls, None) if nulls.size else codes).alias("industry_code")

@@ -12,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import polars as pl
 import pyarrow as pa
 
 from chainatlas.synth import schema
+from chainatlas.synth.arrow import numeric, strings
 from chainatlas.synth.enterprises import establishment_year
+from chainatlas.synth.firmographics import CAPITAL_SIGMA, EntityTraits
 from chainatlas.synth.geography import distance_km
 from chainatlas.synth.population import CoreChunk, PopulationModel
-from chainatlas.synth.reservoir import Reservoirs
+from chainatlas.synth.reservoir import Samples, thresholds
 from chainatlas.synth.uscc import fixed_width_strings
 
 LINKS_PER_CHAIN_FIRM = 0.6
@@ -28,7 +29,7 @@ CUSTOMER_SIZE_POWER = 0.8  # α in P(customer) ∝ size^α
 SCOPE_SHARES = (0.40, 0.25)  # same city, same province; the rest national
 DECAY_KM = 400.0
 NATIONAL_CANDIDATES = 16
-CAPACITY = {"city": 16, "province": 64, "nation": 1024}
+SAMPLE_TARGET = {"city": 8, "province": 32, "nation": 512}  # expected firms per sample
 NULL_AMOUNT_RATE = 0.15
 FIRST_LINK_YEAR, LAST_LINK_YEAR = 2019, 2026
 _CALIBRATION = 1.12  # makes up for duplicates, self-links and empty reservoirs dropped
@@ -36,18 +37,29 @@ _CALIBRATION = 1.12  # makes up for duplicates, self-links and empty reservoirs 
 
 @dataclass
 class CustomerPool:
-    """Per customer node: reservoirs by the city, the province, and the nation."""
+    """Per customer node: size-weighted samples by city, by province, and national."""
 
-    city: Reservoirs
-    province: Reservoirs
-    nation: Reservoirs
+    city: Samples
+    province: Samples
+    nation: Samples
 
     @classmethod
-    def for_model(cls, model: PopulationModel) -> CustomerPool:
-        n = model.catalogue.size
-        return cls(Reservoirs(n * model.regions.n_cities, CAPACITY["city"]),
-                   Reservoirs(n * model.regions.n_provinces, CAPACITY["province"]),
-                   Reservoirs(n, CAPACITY["nation"]))
+    def for_model(cls, model: PopulationModel, traits: EntityTraits) -> CustomerPool:
+        geo, n = model.regions, model.catalogue.size
+        expected = model.expected_chain_firms  # firms per (node, region)
+        mean = CUSTOMER_SIZE_POWER * (traits.log_capital[:n] - 5.0)  # mean log weight per node
+        sd = CUSTOMER_SIZE_POWER * CAPITAL_SIGMA
+
+        def samples(index: np.ndarray, groups: int, level: str) -> Samples:
+            by_group = np.stack([np.bincount(index, weights=row, minlength=groups)
+                                 for row in expected])  # (nodes, groups)
+            target = SAMPLE_TARGET[level]
+            tau = thresholds(by_group.ravel(), np.repeat(mean, groups), sd, target)
+            return Samples(tau, 2 * target + 8)
+
+        return cls(samples(geo.city_index, geo.n_cities, "city"),
+                   samples(geo.province_index, geo.n_provinces, "province"),
+                   samples(np.zeros(geo.size, dtype=np.int64), 1, "nation"))
 
     @property
     def nbytes(self) -> int:
@@ -61,17 +73,15 @@ class CustomerPool:
 
     def offer(self, model: PopulationModel, core: CoreChunk, log_size: np.ndarray,
               rng: np.random.Generator) -> None:
-        """Offer the chunk's chain firm-nodes as customers."""
+        """Offer the chunk's chain firm-nodes as customers (one draw u per firm-node)."""
         position, node = firm_nodes(core, model.catalogue.size)
-        weight_exp = -CUSTOMER_SIZE_POWER * (log_size[position] - 5.0)
-        key = np.log(rng.random(position.size)) * np.exp(np.clip(weight_exp, -50, 50))
+        log_weight = CUSTOMER_SIZE_POWER * (log_size[position] - 5.0)
         region = core.region[position]
         year = establishment_year(core.established[position]).astype(np.int16)
         uscc = core.uscc[position]
-        size = log_size[position].astype(np.float32)
-        for reservoirs, group in zip((self.city, self.province, self.nation),
-                                     self.groups(model, node, region), strict=True):
-            reservoirs.offer(group, key, uscc, region, size, year)
+        for sample, group in zip((self.city, self.province, self.nation),
+                                 self.groups(model, node, region), strict=True):
+            sample.offer(group, log_weight, rng.random(position.size), uscc, region, year)
 
 
 def firm_nodes(core: CoreChunk, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +98,7 @@ def _edge_products(model: PopulationModel) -> pa.Array:
     for e, flow in enumerate(cat.edge_flow):
         supplier = cat.nodes[int(cat.edge_supplier[e])]
         out.append(flow or (supplier.products[0] if supplier.products else supplier.name_zh))
-    return pa.array(out, type=pa.string())
+    return strings(out)
 
 
 def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
@@ -121,13 +131,13 @@ def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
         scope[empty] = level + 1
     group = np.select([scope == 0, scope == 1], [groups[0], groups[1]], groups[2])
     slot = np.full(k, -1, dtype=np.int64)
-    for level, reservoirs in enumerate(levels):
+    for level, sample in enumerate(levels):
         rows = np.flatnonzero(scope == level)
         if rows.size:
-            slot[rows] = _choose(reservoirs, group[rows], region[rows], model, rng,
+            slot[rows] = _choose(sample, group[rows], region[rows], model, rng,
                                  national=level == 2)
-    chosen = reservoirs_pick(levels, scope, group, slot)
-    c_uscc, c_region, c_size, c_year = chosen
+    chosen = _picked(levels, scope, group, slot)
+    c_uscc, _, c_size, c_year = chosen
     s_uscc = core.uscc[position]
     valid = (slot >= 0) & ~np.all(c_uscc == s_uscc, axis=1)
     amount = np.round(np.exp(0.5 * log_size[position] + 0.5 * c_size - 1.0
@@ -137,57 +147,58 @@ def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
     s_year = establishment_year(core.established[position])
     year = np.minimum(np.maximum(year, np.maximum(s_year, c_year)), LAST_LINK_YEAR)
     keep = np.flatnonzero(valid)
-    table = pa.Table.from_arrays([
+    keep = keep[_first_of_each_pair(position[keep], c_uscc[keep])]
+    return pa.Table.from_arrays([
         fixed_width_strings(s_uscc[keep]), fixed_width_strings(c_uscc[keep]),
-        pa.array(amount[keep], mask=amount_null[keep]), pa.array(year[keep].astype(np.int64)),
-        _edge_products(model).take(pa.array(edge[keep])),
+        numeric(amount[keep], pa.float64(), amount_null[keep]),
+        numeric(year[keep], pa.int64()),
+        _edge_products(model).take(numeric(edge[keep], pa.int64())),
     ], schema=schema.SUPPLY_LINKS)
-    # One link per (supplier, customer) pair: keep the first drawn.
-    unique = pl.from_arrow(table).with_row_index("_i").unique(
-        ["supplier_uscc", "customer_uscc"], keep="first", maintain_order=True)["_i"]
-    return table.take(pa.array(unique.to_numpy()))
 
 
-def _choose(reservoirs: Reservoirs, group: np.ndarray, region: np.ndarray,
-            model: PopulationModel, rng: np.random.Generator, *, national: bool) -> np.ndarray:
-    """A slot per link: Gumbel-max over candidates with score α·log size (unless the group's
-    sample is already size-weighted) minus d / DECAY_KM for national candidates."""
-    held = reservoirs.count[group]
+def _first_of_each_pair(supplier: np.ndarray, customer: np.ndarray) -> np.ndarray:
+    """Indices of the first link of each (supplier row, customer) pair, in draw order."""
+    key = np.empty(supplier.size, dtype=[("s", "<i8"), ("c", "V18")])
+    key["s"] = supplier
+    key["c"] = np.ascontiguousarray(customer).view("V18").ravel()
+    return np.sort(np.unique(key, return_index=True)[1])
+
+
+def _choose(sample: Samples, group: np.ndarray, region: np.ndarray, model: PopulationModel,
+            rng: np.random.Generator, *, national: bool) -> np.ndarray:
+    """A slot per link by Gumbel-max: score log max(w, τ) (so P ∝ size^α), minus d / DECAY_KM
+    for national candidates (NATIONAL_CANDIDATES drawn uniformly from the sample)."""
+    held = sample.count[group]
+    width = NATIONAL_CANDIDATES if national else sample.capacity
     if national:
-        candidates = (rng.random((group.size, NATIONAL_CANDIDATES)) * held[:, None]).astype(
-            np.int64)
+        candidates = (rng.random((group.size, width)) * held[:, None]).astype(np.int64)
     else:
-        candidates = np.broadcast_to(np.arange(reservoirs.capacity), (group.size,
-                                                                     reservoirs.capacity))
+        candidates = np.broadcast_to(np.arange(width), (group.size, width))
     g = group[:, None]
-    filled = candidates < held[:, None]
-    score = np.where(reservoirs.saturated(group)[:, None], 0.0,
-                     CUSTOMER_SIZE_POWER * reservoirs.log_size[g, np.minimum(
-                         candidates, reservoirs.capacity - 1)])
+    score = sample.log_pick(g, candidates)
     if national:
         geo = model.regions
-        other = reservoirs.region[g, candidates]
-        score = score - distance_km(geo.lon[region][:, None], geo.lat[region][:, None],
-                                    geo.lon[other], geo.lat[other]) / DECAY_KM
-    score = score + rng.gumbel(size=score.shape)
-    score[~filled] = -np.inf
-    best = np.argmax(score, axis=1)
-    slot = candidates[np.arange(group.size), best]
+        other = sample.region[g, candidates]
+        score -= distance_km(geo.lon[region][:, None], geo.lat[region][:, None],
+                             geo.lon[other], geo.lat[other]) / DECAY_KM
+    score += rng.gumbel(size=score.shape)
+    score[candidates >= held[:, None]] = -np.inf
+    slot = candidates[np.arange(group.size), np.argmax(score, axis=1)]
     return np.where(held > 0, slot, -1)
 
 
-def reservoirs_pick(levels: tuple[Reservoirs, ...], scope: np.ndarray, group: np.ndarray,
+def _picked(levels: tuple[Samples, ...], scope: np.ndarray, group: np.ndarray,
                     slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     k = scope.size
     uscc = np.zeros((k, 18), dtype=np.uint8)
     region = np.zeros(k, dtype=np.int32)
     size = np.zeros(k, dtype=np.float64)
     year = np.zeros(k, dtype=np.int64)
-    for level, reservoirs in enumerate(levels):
+    for level, sample in enumerate(levels):
         rows = np.flatnonzero((scope == level) & (slot >= 0))
         g, s = group[rows], slot[rows]
-        uscc[rows] = reservoirs.uscc[g, s]
-        region[rows] = reservoirs.region[g, s]
-        size[rows] = reservoirs.log_size[g, s]
-        year[rows] = reservoirs.year[g, s]
+        uscc[rows] = sample.uscc[g, s]
+        region[rows] = sample.region[g, s]
+        size[rows] = sample.log_weight[g, s] / CUSTOMER_SIZE_POWER + 5.0
+        year[rows] = sample.year[g, s]
     return uscc, region, size, year

@@ -1,8 +1,11 @@
 """Pre-built phrase pools, so row text is assembled by index (gathers + concat_str).
 
-All strings live in one Arrow table: the normalised form (NFKC: simplified, half-width)
-first, then the same strings in traditional characters (OpenCC s2t) at offset `size`.
-A pool is a contiguous (start, length) range. There are two *books* of pools over the same
+All strings live in one table of `size` base strings in six variant blocks: block
+v = 3·traditional + separator holds every string in the normalised form (NFKC: simplified,
+half-width) or in traditional characters (OpenCC s2t), bare or prefixed with ';' or '、'.
+Baking separators into variants lets a row be one null-free concat_str (polars' fast
+path); index EMPTY is the empty string, for absent slots. A pool is a contiguous (start,
+length) range of base indices. There are two *books* of pools over the same
 entities: the national book, and the demo book for the demo city, where every phrase,
 product, word and code that points at a node missing there has been removed.
 
@@ -15,11 +18,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import ahocorasick_rs
 import numpy as np
 import opencc
-import pyarrow as pa
+import polars as pl
 
 from chainatlas.atlas.model import Node
 from chainatlas.synth.firmographics import division
@@ -46,6 +50,9 @@ from chainatlas.synth.vocabulary import (
 )
 
 NATIONAL, DEMO = 0, 1
+EMPTY = 0  # index of "" in every block
+BARE, SEMICOLON, ENUMERATION = 0, 1, 2  # separator variants
+SEPARATORS = ("", ";", "、")
 LITERALS = {
     "general_opening": GENERAL_OPENING, "general_closing": GENERAL_CLOSING,
     "licensed_opening": LICENSED_OPENING, "licensed_closing_long": LICENSED_CLOSING_LONG,
@@ -85,9 +92,9 @@ class Pools:
 
 @dataclass(frozen=True)
 class PhraseBook:
-    table: pa.Array  # 2·size strings: normalised, then traditional
+    table: pl.Series  # 6·size strings: block 3·traditional + separator
     size: int
-    codes: pa.Array  # industry codes (no variants)
+    codes: pl.Series  # industry codes (no variants)
     items: Pools  # 经营范围 items of the entity
     products: Pools
     licences: Pools
@@ -101,13 +108,13 @@ class PhraseBook:
     region_prefix: int  # start of R prefixes, in region order
     brand: tuple[int, int]
     suffix: int  # start of COMPANY_SUFFIXES
-    tags: pa.Array  # 16 strings (bit combinations of TAGS), index 0 null
-    literals: dict[str, tuple[str, str]]  # fixed formulas: (normalised, traditional)
+    tags: pl.Series  # 16 strings (bit combinations of TAGS), index 0 null
+    literals: dict[str, int]  # fixed formulas of the scope text → base index
 
 
 class _Builder:
     def __init__(self) -> None:
-        self.strings: list[str] = []
+        self.strings: list[str] = [""]  # EMPTY
 
     def add(self, items: Sequence[str]) -> tuple[int, int]:
         start = len(self.strings)
@@ -207,25 +214,32 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
     literal_at = {name: text.add([value])[0] for name, value in LITERALS.items()}
 
     clean = [normalise(s) for s in text.strings]
-    converter = opencc.OpenCC("s2t")
-    traditional = converter.convert("\n".join(clean)).split("\n")
+    traditional = _converter().convert("\n".join(clean)).split("\n")
     if len(traditional) != len(clean):
         raise RuntimeError("OpenCC changed the number of lines")
+    blocks = [[sep + s if s else "" for s in form] for form in (clean, traditional)
+              for sep in SEPARATORS]
     return PhraseBook(
-        table=pa.array(clean + traditional, type=pa.string()), size=len(clean),
-        codes=pa.array(code_list, type=pa.string()),
+        table=pl.Series("phrase", [s for block in blocks for s in block], dtype=pl.String),
+        size=len(clean),
+        codes=pl.Series("industry_code", code_list, dtype=pl.String),
         items=Pools(*pools["items"]), products=Pools(*pools["products"]),
         licences=Pools(*pools["licences"]), words=Pools(*pools["words"]),
         own_codes=Pools(*pools["codes"]), generic=generic, unrelated=unrelated,
         unrelated_licences=unrelated_lic, wrong_codes_chain=wrong_chain,
         wrong_codes_other=wrong_other, region_prefix=region_prefix, brand=brand, suffix=suffix,
         tags=_tag_strings(),
-        literals={name: (clean[i], traditional[i]) for name, i in literal_at.items()},
+        literals=literal_at,
     )
 
 
-def _tag_strings() -> pa.Array:
+@cache
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")  # loading its dictionaries takes a while: once per process
+
+
+def _tag_strings() -> pl.Series:
     combos: list[str | None] = [None]
     for bits in range(1, 1 << len(TAGS)):
         combos.append(";".join(t for i, t in enumerate(TAGS) if bits >> i & 1))
-    return pa.array(combos, type=pa.string())
+    return pl.Series("tags", combos, dtype=pl.String)

@@ -2,8 +2,10 @@
 
 Entities are the atlas nodes (0 … N-1) followed by the off-chain sectors. One flat,
 entity-major distribution over (entity, region) cells is sampled *systematically*: each
-cell gets its expected count ±1 per chunk, so node totals and the demo city's counts are
-exact, and the rows are then shuffled. The core draw of a chunk (entity, region, second
+cell gets its expected count ±1 per chunk, so node totals are exact. The demo city's chain
+firms are not sampled but set: whole quotas per node (`city_quota`, solved so that every
+node's LQ lands in its status class), spread over the chunks by telescoping rounding. The
+rows of a chunk are then shuffled. The core draw of a chunk (entity, region, second
 node, size, establishment date, USCC) depends only on (seed, chunk index), so the link
 pass can redraw it instead of keeping firms in memory.
 """
@@ -21,7 +23,12 @@ import polars as pl
 from chainatlas.atlas.model import Chain
 from chainatlas.synth.catalogue import NodeCatalogue, node_catalogue
 from chainatlas.synth.geography import RegistrationRegions, registration_regions
-from chainatlas.synth.profile import ResolvedProfile, city_node_shares, resolve_profile
+from chainatlas.synth.profile import (
+    ResolvedProfile,
+    city_node_shares,
+    integer_quotas,
+    resolve_profile,
+)
 from chainatlas.synth.sectors import Sector, off_chain_sectors
 from chainatlas.synth.specialisation import node_weights, specialisation
 from chainatlas.synth.uscc import ascii_matrix, uscc_chars
@@ -36,14 +43,21 @@ EPOCH = dt.date(1970, 1, 1)
 @dataclass(frozen=True)
 class PopulationModel:
     seed: int
+    n_enterprises: int
     catalogue: NodeCatalogue
     sectors: tuple[Sector, ...]
     regions: RegistrationRegions
     joint_cum: np.ndarray  # (E·R,) cumulative over entity-major (entity, region) cells
+    joint_share: float  # share of all firms drawn from the joint (the rest: city quotas)
+    expected_chain_firms: np.ndarray  # (N, R) expected firms per (node, region), city included
     node_given_region: np.ndarray  # (R, N) P(node | region) among chain firms
     node_given_region_cum: np.ndarray  # (R·N,) row r's cumulative shifted to [r, r+1]
     demo_region: np.ndarray  # (R,) bool
     profile: ResolvedProfile | None
+    city_quota: np.ndarray  # (N,) whole chain firms of the demo city per node
+    city_regions: np.ndarray  # (C,) region indices of the demo city
+    city_split_cum: np.ndarray  # (N·C,) node n's county cumulative shifted to [n, n+1]
+    achieved_status: dict[int, str]  # status each node gets from the quotas
     region_digits: np.ndarray  # (R, 6) ASCII
 
     @property
@@ -52,66 +66,120 @@ class PopulationModel:
 
 
 def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
-                profile: Mapping[str, Any] | None) -> PopulationModel:
+                profile: Mapping[str, Any] | None, n_enterprises: int) -> PopulationModel:
     rng = np.random.default_rng([seed, 0xA71A5])
     catalogue = node_catalogue(atlas)
     sectors = off_chain_sectors(catalogue.codes)
     geo = registration_regions(regions, rng)
     weights = node_weights(catalogue, rng)
-    node_cells = (weights[:, None] * geo.weight[None, :]
-                  * specialisation(geo, catalogue, weights, rng).T)  # (N, R)
+    node_cells = geo.weight[None, :] * specialisation(geo, catalogue, weights, rng).T  # (N, R)
+    # Specialisation moves a node's firms between regions; its national size is its weight.
+    node_cells *= (weights / node_cells.sum(axis=1))[:, None]
+    node_cells *= ON_CHAIN_SHARE / node_cells.sum()
     region_share = geo.weight.copy()
     demo = np.zeros(geo.size, dtype=bool)
+    city = _CityPlan.empty(catalogue.size)
     resolved = None
-    if profile is not None:
-        city_rows = geo.within(str(profile["city"]))
-        if city_rows.size:
-            resolved = resolve_profile(profile, catalogue)
-            demo[city_rows] = True
-            node_cells, region_share = _apply_profile(node_cells, region_share, demo, resolved,
-                                                      catalogue, rng)
-    node_cells *= ON_CHAIN_SHARE / node_cells.sum()
+    if profile is not None and geo.within(str(profile["city"])).size:
+        resolved = resolve_profile(profile, catalogue)
+        demo[geo.within(resolved.city)] = True
+        node_cells, region_share, city = _plan_city(node_cells, region_share, demo, resolved,
+                                                    catalogue, n_enterprises, rng)
     sector_share = np.array([s.share for s in sectors])
     sector_cells = ((1.0 - ON_CHAIN_SHARE) * (sector_share / sector_share.sum())[:, None]
                     * region_share[None, :])
-    joint = np.concatenate([node_cells, sector_cells]).ravel()
+    sampled = node_cells.copy()
+    sampled[:, demo] = 0.0  # the city's chain firms come from quotas
+    joint = np.concatenate([sampled, sector_cells]).ravel()
     joint_cum = np.cumsum(joint)
+    joint_share = float(joint_cum[-1])
     joint_cum /= joint_cum[-1]
     given = node_cells.T / node_cells.sum(axis=0)[:, None]  # (R, N)
     given_cum = np.cumsum(given, axis=1)
     given_cum /= given_cum[:, -1:]
     given_cum += np.arange(geo.size)[:, None]
+    expected = sampled * n_enterprises
+    expected[:, demo] = city.quota[:, None] * city.split
     return PopulationModel(
-        seed=seed, catalogue=catalogue, sectors=sectors, regions=geo, joint_cum=joint_cum,
-        node_given_region=given, node_given_region_cum=given_cum.ravel(), demo_region=demo,
-        profile=resolved, region_digits=ascii_matrix(list(geo.codes), 6),
+        seed=seed, n_enterprises=n_enterprises, catalogue=catalogue, sectors=sectors,
+        regions=geo, joint_cum=joint_cum, joint_share=joint_share,
+        expected_chain_firms=expected, node_given_region=given,
+        node_given_region_cum=given_cum.ravel(), demo_region=demo, profile=resolved,
+        city_quota=city.quota, city_regions=np.flatnonzero(demo),
+        city_split_cum=(np.cumsum(city.split, axis=1) / np.maximum(
+            city.split.sum(axis=1, keepdims=True), 1e-300)
+            + np.arange(catalogue.size)[:, None]).ravel(),
+        achieved_status=city.achieved, region_digits=ascii_matrix(list(geo.codes), 6),
     )
 
 
-def _apply_profile(node_cells: np.ndarray, region_share: np.ndarray, demo: np.ndarray,
-                   profile: ResolvedProfile, catalogue: NodeCatalogue,
-                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Replace the city's cells: its size is the profile's share, its nodes the solved shares."""
+@dataclass(frozen=True)
+class _CityPlan:
+    quota: np.ndarray  # (N,) int
+    split: np.ndarray  # (N, C) P(county | node) within the city
+    achieved: dict[int, str]
+
+    @classmethod
+    def empty(cls, n_nodes: int) -> _CityPlan:
+        return cls(np.zeros(n_nodes, dtype=np.int64), np.zeros((n_nodes, 0)), {})
+
+
+def _plan_city(node_cells: np.ndarray, region_share: np.ndarray, demo: np.ndarray,
+               profile: ResolvedProfile, catalogue: NodeCatalogue, n_enterprises: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, _CityPlan]:
+    """The city's size is the profile's share; its chain firms, whole quotas per node."""
     cells = node_cells.copy()
-    cells[:, ~demo] *= (1.0 - profile.city_share) / cells[:, ~demo].sum()
-    rest = cells[:, ~demo].sum(axis=1)  # the rest of the country, per node
-    chain_rest = np.bincount(catalogue.chain_of, weights=rest, minlength=len(catalogue.chains))
-    chain_city = chain_rest * profile.chain_boost
-    chain_city *= profile.city_share / chain_city.sum()
+    cells[:, ~demo] *= ON_CHAIN_SHARE * (1.0 - profile.city_share) / cells[:, ~demo].sum()
+    primary = cells[:, ~demo].sum(axis=1) * n_enterprises  # expected firms elsewhere, per node
+    neighbour, anywhere = expected_second_nodes(catalogue, primary)
+    rest = primary + neighbour + anywhere
+    chain_of = catalogue.chain_of
+    n_chains = len(catalogue.chains)
+    chain_primary = np.bincount(chain_of, weights=primary, minlength=n_chains)
+    # Distinct firms of a chain: a second node in the same chain adds none.
+    chain_share = chain_primary / chain_primary.sum()
+    chain_firms = chain_primary + np.bincount(chain_of, weights=anywhere,
+                                              minlength=n_chains) * (1.0 - chain_share)
+    fixed = ~np.isnan(profile.chain_mix)
+    by_size = np.where(fixed, 0.0, chain_primary)
+    mix = np.where(fixed, profile.chain_mix, 0.0)
+    if by_size.sum() > 0:
+        mix = mix + by_size / by_size.sum() * max(0.0, 1.0 - mix.sum())
+    chain_city = mix / mix.sum() * profile.city_share * profile.chain_share * n_enterprises
     county = region_share[demo] / region_share[demo].sum()
-    cells[:, demo] = 0.0
+    quota = np.zeros(catalogue.size, dtype=np.int64)
+    achieved: dict[int, str] = {}
+    split = np.zeros((catalogue.size, county.size))
     for ci in range(len(catalogue.chains)):
         members = catalogue.chain_nodes(ci)
         status = [profile.status[int(n)] for n in members]
-        q = city_node_shares(status, rest[members], chain_city[ci])
-        # Spread each node over the city's counties unevenly (counties specialise too).
+        shares = city_node_shares(status, rest[members], chain_city[ci], chain_firms[ci])
+        counts, got = integer_quotas(status, shares, rest[members], round(chain_city[ci]),
+                                     chain_firms[ci])
+        quota[members] = counts
+        achieved.update({int(n): g for n, g in zip(members, got, strict=True)})
+        # Counties of the city specialise too: each node spread unevenly over them.
         spread = county[None, :] * rng.lognormal(0.0, 0.8, (members.size, county.size))
-        spread /= spread.sum(axis=1, keepdims=True)
-        cells[np.ix_(members, np.flatnonzero(demo))] = (q * chain_city[ci])[:, None] * spread
-    shares = region_share.copy()
-    shares[~demo] *= (1.0 - profile.city_share) / shares[~demo].sum()
-    shares[demo] = profile.city_share * county
-    return cells, shares
+        split[members] = spread / spread.sum(axis=1, keepdims=True)
+    cells[:, demo] = (quota[:, None] * split) / n_enterprises
+    shares_out = region_share.copy()
+    shares_out[~demo] *= (1.0 - profile.city_share) / shares_out[~demo].sum()
+    # Firms on no chain: what remains of the city's share once its chain firms are counted.
+    shares_out[demo] = county * profile.city_share * (1.0 - profile.chain_share) / (
+        1.0 - ON_CHAIN_SHARE)
+    return cells, shares_out, _CityPlan(quota, split, achieved)
+
+
+def expected_second_nodes(catalogue: NodeCatalogue,
+                          primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Expected second nodes per node, as `_second_nodes` draws them: half a uniform chain
+    neighbour of the first node, half any node in proportion to the firms (about)."""
+    degree = np.diff(catalogue.nb_start)
+    source = np.repeat(np.arange(catalogue.size), degree)
+    neighbour = np.bincount(catalogue.nb_node, weights=(primary / np.maximum(degree, 1))[source],
+                            minlength=catalogue.size)
+    half = 0.5 * SECOND_NODE_RATE
+    return half * neighbour, half * primary * (1.0 - primary / primary.sum())
 
 
 @dataclass(frozen=True)
@@ -141,14 +209,32 @@ _JAN1 = np.array([(dt.date(int(y), 1, 1) - EPOCH).days for y in range(FIRST_YEAR
 _END_DAYS = (END_DATE - EPOCH).days
 
 
+def city_counts(model: PopulationModel, start: int, m: int) -> np.ndarray:
+    """The demo city's chain firms per node in rows [start, start+m): quota·t/n rounded at
+    both ends, so the chunks add up to the quota exactly."""
+    total = model.n_enterprises
+    upto = (2 * model.city_quota * (start + m) + total) // (2 * total)
+    before = (2 * model.city_quota * start + total) // (2 * total)
+    return upto - before
+
+
 def draw_core(model: PopulationModel, chunk: int, start: int, m: int) -> CoreChunk:
     rng = np.random.default_rng([model.seed, chunk, 0])
     n_regions = model.regions.size
-    u = (np.arange(m) + rng.random()) / m
+    quota = city_counts(model, start, m)
+    city_node = np.repeat(np.arange(quota.size, dtype=np.int32), quota)
+    pick = np.searchsorted(model.city_split_cum, city_node + rng.random(city_node.size),
+                           side="right") - city_node.astype(np.int64) * model.city_regions.size
+    city_region = model.city_regions[np.clip(pick, 0, max(model.city_regions.size - 1, 0))]
+    sampled = m - city_node.size
+    if sampled < 0:
+        raise ValueError("chunk too small for the demo city's quota")
+    u = (np.arange(sampled) + rng.random()) / max(sampled, 1)
     cell = np.minimum(np.searchsorted(model.joint_cum, u, side="right"), model.joint_cum.size - 1)
     order = rng.permutation(m)
-    entity = (cell // n_regions).astype(np.int32)[order]
-    region = (cell % n_regions).astype(np.int32)[order]
+    entity = np.concatenate([(cell // n_regions).astype(np.int32), city_node])[order]
+    region = np.concatenate([(cell % n_regions).astype(np.int32),
+                             city_region.astype(np.int32)])[order]
     second = _second_nodes(model, entity, region, rng)
     year_index = np.searchsorted(_YEAR_CUM, rng.random(m), side="right")
     span = np.minimum(_JAN1[year_index + 1], _END_DAYS + 1) - _JAN1[year_index]
@@ -169,7 +255,8 @@ def _second_nodes(model: PopulationModel, entity: np.ndarray, region: np.ndarray
     cat = model.catalogue
     n_nodes = cat.size
     second = np.full(entity.size, -1, dtype=np.int32)
-    rows = np.flatnonzero((entity < n_nodes) & (rng.random(entity.size) < SECOND_NODE_RATE))
+    eligible = (entity < n_nodes) & ~model.demo_region[region]  # city quotas stay exact
+    rows = np.flatnonzero(eligible & (rng.random(entity.size) < SECOND_NODE_RATE))
     if rows.size == 0:
         return second
     first = entity[rows]

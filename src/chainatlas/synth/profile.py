@@ -21,6 +21,10 @@ import numpy as np
 from chainatlas.synth.catalogue import NodeCatalogue
 
 STATUSES = ("strong", "present", "weak", "missing")
+# Whole-firm quotas put each LQ inside these safe intervals (class bounds 1 and 1.5, with
+# ~12% margins for the noise of national counts, e.g. random second nodes).
+SAFE_LQ = {"strong": (1.7, np.inf), "present": (1.1, 1.38), "weak": (1e-9, 0.85)}
+CLASS_ORDER = ("weak", "present", "strong")
 AUTO_PATTERN = ("weak", "present", "missing", "weak", "strong", "missing", "weak", "present")
 TARGET_LQ = {"missing": 0.0, "weak": 0.55, "present": 1.22}
 MIN_STRONG_LQ = 2.0  # strong means LQ ≥ 1.5; keep a margin
@@ -29,9 +33,10 @@ FLOOR_LQ = {"weak": 0.3, "present": 1.05}  # how far weak/present may bend if st
 
 DEMO_PROFILE: dict[str, Any] = {
     "city": "450400",  # 梧州市
-    "city_share": 0.012,  # of all firms (≈3,600 at n = 300k)
-    # Share of the city's chain firms, relative to the chain's national share (default 1).
-    "chain_boost": {"sugarcane": 6.0, "green_home": 5.0, "tcm_ethnic_medicine": 6.0},
+    "city_share": 0.015,  # of all firms (≈4,500 at n = 300k)
+    "chain_share": 0.75,  # of the city's firms on a chain (nationally ON_CHAIN_SHARE)
+    # Fixed shares of the city's chain firms; other chains share the rest by national size.
+    "chain_mix": {"sugarcane": 0.2, "green_home": 0.16, "tcm_ethnic_medicine": 0.2},
     "statuses": {
         "sugarcane": {
             "strong": ["cane_planting", "raw_sugar_milling", "cane_seedling", "bagasse_tableware"],
@@ -75,8 +80,9 @@ DEMO_PROFILE: dict[str, Any] = {
 class ResolvedProfile:
     city: str
     city_share: float
+    chain_share: float
     status: dict[int, str]  # global node index → status, every node of every chain
-    chain_boost: np.ndarray  # (n_chains,)
+    chain_mix: np.ndarray  # (n_chains,) fixed share of the city's chain firms, NaN = by size
     forbidden_codes: frozenset[str]  # codes of missing nodes: no firm of the city carries them
     forbidden_tokens: frozenset[str]  # their keywords, products, technologies: no text has them
     notes: tuple[str, ...]  # what the atlas made the profile skip or derive
@@ -115,10 +121,11 @@ def resolve_profile(profile: Mapping[str, Any], catalogue: NodeCatalogue) -> Res
     tokens = {t for n, s in status.items() if s == "missing"
               for t in (*catalogue.nodes[n].include, *catalogue.nodes[n].products,
                         *catalogue.nodes[n].technologies)}
-    boosts = profile.get("chain_boost", {})
+    mix = profile.get("chain_mix", {})
     return ResolvedProfile(
-        city=str(profile["city"]), city_share=float(profile["city_share"]), status=status,
-        chain_boost=np.array([float(boosts.get(c.id, 1.0)) for c in catalogue.chains]),
+        city=str(profile["city"]), city_share=float(profile["city_share"]),
+        chain_share=float(profile.get("chain_share", 0.65)), status=status,
+        chain_mix=np.array([float(mix.get(c.id, np.nan)) for c in catalogue.chains]),
         forbidden_codes=frozenset(forbidden_codes), forbidden_tokens=frozenset(tokens),
         notes=tuple(notes),
     )
@@ -193,16 +200,19 @@ def auto_statuses(members: list[int], catalogue: NodeCatalogue, used_codes: set[
     return status
 
 
-def city_node_shares(status: list[str], national: np.ndarray, city_total: float) -> np.ndarray:
+def city_node_shares(status: list[str], national: np.ndarray, city_total: float,
+                     national_total: float | None = None) -> np.ndarray:
     """Share of the city's chain firms on each node so that LQ hits the status targets.
 
-    With Y_n the rest of the country on node n, Y their sum and x the city's chain firms,
+    With Y_n the rest of the country on node n, Y its distinct chain firms (default ΣY_n)
+    and x the city's chain firms,
     LQ_n = (q_n) / ((Y_n + q_n x) / (Y + x)); so q_n = t_n Y_n / (Y + x (1 − t_n)).
     Strong nodes take the LQ t_s that makes Σ q_n = 1 (t_s ≥ MIN_STRONG_LQ); if even the
     minimum is too much, weak and present bend toward their floors.
     """
     y = np.asarray(national, dtype=np.float64)
-    total, x = float(y.sum()), float(city_total)
+    total = float(y.sum() if national_total is None else national_total)
+    x = float(city_total)
     strong = np.array([s == "strong" for s in status])
     if not strong.any():
         raise ValueError("a profiled chain needs a strong node")
@@ -234,3 +244,59 @@ def city_node_shares(status: list[str], national: np.ndarray, city_total: float)
         raise ValueError("demo profile infeasible: strong and present nodes hold too much "
                          "of the chain nationally")
     return q / q.sum()
+
+
+def lq_status(lq: float) -> str:
+    """DESIGN §6 status from an LQ (0 firms → missing)."""
+    return "missing" if lq <= 0 else "strong" if lq >= 1.5 else "weak" if lq < 1 else "present"
+
+
+def integer_quotas(status: list[str], shares: np.ndarray, national: np.ndarray,
+                   city_total: int, national_total: float | None = None,
+                   ) -> tuple[np.ndarray, list[str]]:
+    """Whole firm counts per node near `shares · city_total` whose LQs (against `national`,
+    the expected counts elsewhere) lie inside the safe interval of their class.
+
+    A node whose class no whole count reaches (a present node whose single firm is already
+    an LQ of 1.4, say) takes the nearest class it can reach safely. Returns the counts and
+    the statuses they achieve (equal to `status` whenever the city is big enough).
+    """
+    y = np.asarray(national, dtype=np.float64)
+    y_total = float(y.sum() if national_total is None else national_total)
+    missing = np.array(status) == "missing"
+    count = np.where(missing, 0, np.maximum(np.rint(shares * city_total), 1)).astype(np.int64)
+
+    def lq_of(c: int, node: int, others: int) -> float:
+        x = c + others
+        return (c / x) / ((y[node] + c) / (y_total + x))
+
+    for _ in range(20):
+        before = count.copy()
+        for i, s in enumerate(status):
+            if s == "missing":
+                continue
+            others = int(count.sum() - count[i])
+            options = range(1, max(2 * int(count[i]), 8))
+            safe = {c: _safe_class(lq_of(c, i, others)) for c in options}
+            wanted = [c for c in options if safe[c] == s]
+            if wanted:
+                count[i] = min(wanted, key=lambda c: abs(c - before[i]))
+                continue
+            reachable = [c for c in options if safe[c] is not None]
+            if reachable:  # the nearest class, then the nearest count
+                rank = CLASS_ORDER.index(s)
+                count[i] = min(reachable, key=lambda c: (
+                    abs(CLASS_ORDER.index(str(safe[c])) - rank), abs(c - before[i])))
+        if np.array_equal(before, count):
+            break
+    x = int(count.sum())
+    achieved = ["missing" if c == 0 else lq_status((c / x) / ((y[i] + c) / (y_total + x)))
+                for i, c in enumerate(count)]
+    return count, achieved
+
+
+def _safe_class(lq: float) -> str | None:
+    for name, (low, high) in SAFE_LQ.items():
+        if low <= lq <= high:
+            return name
+    return None

@@ -1,60 +1,75 @@
 """Bounded, size-weighted samples of firms per group (node × city, × province, × nation).
 
-Weighted sampling without replacement by Efraimidis–Spirakis (A-ES): each offered firm gets
-the key u^(1/w) (here log u / w) and a group keeps its K largest keys, so a firm's chance to
-be kept grows with its weight w = size^α. Memory is groups × K, whatever the population.
+Poisson sampling with probability proportional to size (πps): a firm of weight w enters its
+group's sample with π = min(1, w / τ), the threshold τ of each group set in advance from its
+expected firm count and the lognormal size law (`thresholds`) so that about `target` firms
+enter. Samples are append-only, so a chunk costs O(its rows) whatever was seen before;
+memory is groups × capacity. Picking a customer within a sample with weight w / π =
+max(w, τ) makes P(firm) ∝ w over the whole group (Horvitz–Thompson).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+_PHI = np.vectorize(lambda x: 0.5 * (1.0 + math.erf(x / math.sqrt(2.0))))
 
-class Reservoirs:
-    def __init__(self, groups: int, capacity: int) -> None:
+
+def expected_inclusion(shift: np.ndarray, spread: float) -> np.ndarray:
+    """E[min(1, e^X)] for X ~ N(shift, spread²): the expected π of a firm."""
+    v = spread
+    return _PHI(shift / v) + np.exp(shift + v * v / 2) * _PHI(-(shift + v * v) / v)
+
+
+def thresholds(expected_count: np.ndarray, log_weight_mean: np.ndarray, log_weight_sd: float,
+               target: int) -> np.ndarray:
+    """log τ per group so that the expected sample size is `target` (−inf: take every firm)."""
+    grid = np.linspace(-40.0, 15.0, 4001)  # shift = mean log w − log τ
+    share = expected_inclusion(grid, log_weight_sd)  # increasing in shift
+    wanted = np.divide(target, expected_count, out=np.full(expected_count.shape, np.inf),
+                       where=expected_count > 0)
+    shift = np.interp(np.minimum(wanted, 1.0), share, grid)
+    return np.where(wanted >= 1.0, -np.inf, log_weight_mean - shift)
+
+
+class Samples:
+    def __init__(self, log_threshold: np.ndarray, capacity: int) -> None:
+        groups = log_threshold.size
+        self.log_threshold = log_threshold
         self.capacity = capacity
-        self.key = np.full((groups, capacity), -np.inf)  # each row sorted descending
         self.uscc = np.zeros((groups, capacity, 18), dtype=np.uint8)
         self.region = np.zeros((groups, capacity), dtype=np.int32)
-        self.log_size = np.zeros((groups, capacity), dtype=np.float32)
+        self.log_weight = np.zeros((groups, capacity), dtype=np.float32)
         self.year = np.zeros((groups, capacity), dtype=np.int16)
         self.count = np.zeros(groups, dtype=np.int64)
-        self.offered = np.zeros(groups, dtype=np.int64)
+        self.overflow = 0  # firms drawn into a full sample (dropped)
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.key, self.uscc, self.region, self.log_size, self.year))
+        return sum(a.nbytes for a in (self.uscc, self.region, self.log_weight, self.year))
 
-    def saturated(self, group: np.ndarray) -> np.ndarray:
-        """True where the group saw more firms than it keeps (its sample is size-weighted)."""
-        return self.offered[group] > self.capacity
-
-    def offer(self, group: np.ndarray, key: np.ndarray, uscc: np.ndarray, region: np.ndarray,
-              log_size: np.ndarray, year: np.ndarray) -> None:
-        self.offered += np.bincount(group, minlength=self.offered.size)
-        enters = key > self.key[group, -1]
-        if not enters.any():
+    def offer(self, group: np.ndarray, log_weight: np.ndarray, u: np.ndarray, uscc: np.ndarray,
+              region: np.ndarray, year: np.ndarray) -> None:
+        tau = self.log_threshold[group]
+        enters = np.flatnonzero(np.log(np.maximum(u, 1e-300)) < np.minimum(0.0, log_weight - tau))
+        if enters.size == 0:
             return
-        group, key = group[enters], key[enters]
-        uscc, region, log_size, year = uscc[enters], region[enters], log_size[enters], year[enters]
-        touched = np.unique(group)
-        held = self.count[touched]
-        old_group = np.repeat(touched, held)
-        old_slot = np.arange(old_group.size) - np.repeat(np.cumsum(held) - held, held)
-        all_group = np.concatenate([old_group, group])
-        all_key = np.concatenate([self.key[old_group, old_slot], key])
-        all_uscc = np.concatenate([self.uscc[old_group, old_slot], uscc])
-        all_region = np.concatenate([self.region[old_group, old_slot], region])
-        all_size = np.concatenate([self.log_size[old_group, old_slot], log_size])
-        all_year = np.concatenate([self.year[old_group, old_slot], year])
-        order = np.lexsort((-all_key, all_group))
-        g = all_group[order]
+        enters = enters[np.argsort(group[enters], kind="stable")]
+        g = group[enters]
         rank = np.arange(g.size) - np.searchsorted(g, g, side="left")
-        keep = order[rank < self.capacity]
-        g, slot = all_group[keep], rank[rank < self.capacity]
-        self.key[g, slot] = all_key[keep]
-        self.uscc[g, slot] = all_uscc[keep]
-        self.region[g, slot] = all_region[keep]
-        self.log_size[g, slot] = all_size[keep]
-        self.year[g, slot] = all_year[keep]
-        self.count[touched] = np.bincount(g, minlength=self.count.size)[touched]
+        slot = self.count[g] + rank
+        fits = slot < self.capacity
+        self.overflow += int((~fits).sum())
+        rows, g, slot = enters[fits], g[fits], slot[fits]
+        self.uscc[g, slot] = uscc[rows]
+        self.region[g, slot] = region[rows]
+        self.log_weight[g, slot] = log_weight[rows]
+        self.year[g, slot] = year[rows]
+        np.add.at(self.count, g, 1)
+
+    def log_pick(self, group: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """log(w / π) = log max(w, τ): the within-sample weight that makes P(firm) ∝ w."""
+        return np.maximum(self.log_weight[group, slot].astype(np.float64),
+                          self.log_threshold[group])

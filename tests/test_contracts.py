@@ -1,0 +1,19 @@
+"""The published JSON Schemas in docs/ stay equal to the code that produces the objects."""
+
+import json
+from pathlib import Path
+
+from chainatlas.atlas import template_schema
+from chainatlas.diagnose.model import Diagnosis
+
+DOCS = Path(__file__).parents[1] / "docs" / "schemas"
+
+
+def test_diagnosis_schema_is_published() -> None:
+    published = json.loads((DOCS / "diagnosis-1.schema.json").read_text("utf-8"))
+    assert published == Diagnosis.model_json_schema(by_alias=True)
+
+
+def test_chain_template_schema_is_published() -> None:
+    published = json.loads((DOCS / "chain-template-1.schema.json").read_text("utf-8"))
+    assert published == template_schema()
