@@ -38,6 +38,8 @@ class ClassifyWeights(BaseModel):
     code_agrees: float = 0.35
     code_only: float = 0.5
     min_score: float = 0.4
+    # an assignment this weak (one scope keyword) beside a stronger one is a side activity
+    ancillary_max: float = 0.45
 
 
 class Settings(BaseSettings):

@@ -10,6 +10,12 @@ Evidence per (enterprise, chain, node):
   alone (`code_only`) to a node that declares the code as defining (a class whose whole
   content is the node, e.g. 0133 糖料种植) and is the only such node of its chain. Broad
   classes (7452 检测服务) never assign on their own.
+- the most specific node wins: a firm placed on a child node (MCU design) is not also placed
+  on its parent (chip design);
+- a lone mention is ancillary: an assignment resting on a single business-scope keyword
+  (score ≤ `ancillary_max`) is dropped when the same firm has a stronger assignment —
+  scopes list licensed side activities (药品批发, 低温仓储, 粮食收购) beside the main
+  business, and the main business is what places a firm on a chain.
 Assignments below `min_score` are dropped. One firm may sit on several nodes.
 """
 
@@ -162,4 +168,9 @@ def classify(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | 
         .filter(pl.col("score") >= weights.min_score)
     )
     out = pl.concat([by_keyword, by_code]).cast(ASSIGNMENT_SCHEMA)  # type: ignore[arg-type]
+    covered = out.join(vocab.parents, on=["chain_id", "node_id"]).select(
+        "uscc", "chain_id", pl.col("parent").alias("node_id"))
+    out = out.join(covered, on=KEY, how="anti")
+    best = pl.col("score").max().over("uscc")
+    out = out.filter(~((pl.col("score") <= weights.ancillary_max) & (pl.col("score") < best)))
     return out.sort("uscc", "chain_id", "node_id")

@@ -23,6 +23,7 @@ class Vocabulary:
     keywords: pl.DataFrame
     codes: pl.DataFrame
     patterns: list[str]
+    parents: pl.DataFrame  # chain_id, node_id (the child), parent
 
 
 def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
@@ -52,4 +53,8 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
         .alias("unique_in_chain")
     )
     patterns = sorted(set(keywords["keyword"].to_list()))
-    return Vocabulary(keywords=keywords, codes=codes, patterns=patterns)
+    parents = pl.DataFrame(
+        [(c.id, n.id, n.parent) for c in atlas.values() for n in c.nodes if n.parent],
+        schema={"chain_id": pl.String, "node_id": pl.String, "parent": pl.String}, orient="row",
+    )
+    return Vocabulary(keywords=keywords, codes=codes, patterns=patterns, parents=parents)

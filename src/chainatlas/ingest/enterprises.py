@@ -8,7 +8,7 @@ duplicate codes), and split rows into accepted and rejected.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 import polars as pl
@@ -22,10 +22,11 @@ from chainatlas.ingest.errors import (
     with_checks,
 )
 from chainatlas.ingest.validators import (
+    CHECK_COLUMNS,
     MAX_FIELD_CHARS,
     amount_problems,
     bool_problems,
-    clean_series,
+    checked_field,
     clean_uscc,
     date_problems,
     employee_problems,
@@ -85,27 +86,29 @@ def validate_enterprises(
     today = today or date.today()
     frame, columns = canonical_frame(raw, "enterprises")
     present = [c for c in ENTERPRISE_ALIASES if columns.has(c)]
-    # Normalise each text column once; every check reads the cleaned text.
-    cleaned = {c: clean_series(frame[c]) for c in ENTERPRISE_ALIASES}
-    work = frame.with_columns(series.alias(f"_clean_{c}") for c, series in cleaned.items())
-
-    field_checks = {
-        "uscc": uscc_problems(clean_uscc(cleaned["uscc"])),
-        "name": required(cleaned["name"], "企业名称", "enterprise name"),
-        "region_code": region_code_problems(cleaned["region_code"], as_code_series(region_codes)),
-        "industry_code": industry_code_problems(cleaned["industry_code"]),
-        "established": date_problems(cleaned["established"], today),
-        "deregistered": date_problems(cleaned["deregistered"], today),
-        "registered_capital": amount_problems(cleaned["registered_capital"],
-                                              columns.units.get("registered_capital")),
-        "revenue": amount_problems(cleaned["revenue"], columns.units.get("revenue")),
-        "employees": employee_problems(cleaned["employees"]),
-        "synthetic": bool_problems(cleaned["synthetic"]),
+    known_regions = as_code_series(region_codes)
+    field_checks: dict[str, Callable[[pl.Series], pl.DataFrame]] = {
+        "uscc": lambda codes: uscc_problems(clean_uscc(codes)),
+        "name": lambda names: required(names, "企业名称", "enterprise name"),
+        "region_code": lambda codes: region_code_problems(codes, known_regions),
+        "industry_code": industry_code_problems,
+        "established": lambda dates: date_problems(dates, today),
+        "deregistered": lambda dates: date_problems(dates, today),
+        "registered_capital": lambda amounts: amount_problems(
+            amounts, columns.units.get("registered_capital")),
+        "revenue": lambda amounts: amount_problems(amounts, columns.units.get("revenue")),
+        "employees": employee_problems,
+        "synthetic": bool_problems,
     }
-    length_checks = {f"long_{c}": too_long(frame[c], max_field_chars) for c in present}
-    tags = tag_values(cleaned["tags"]).rename({"value": "_v_tags", "unknown": "_unknown_tags"})
-    work = with_checks(pl.concat([work, tags], how="horizontal"),
-                       {**field_checks, **length_checks})
+    # Normalise and check each column in one pass over its distinct values.
+    checked = {c: checked_field(frame[c], field_checks.get(c))
+               for c in ENTERPRISE_ALIASES if c != "tags"}
+    tags = checked_field(frame["tags"], tag_values)
+    work = frame.with_columns(
+        *(checked[c]["cleaned"].alias(f"_clean_{c}") for c in checked),
+        tags["value"].alias("_v_tags"), tags["unknown"].alias("_unknown_tags"))
+    work = with_checks(work, {name: checked[name].select(CHECK_COLUMNS) for name in field_checks})
+    work = with_checks(work, {f"long_{c}": too_long(frame[c], max_field_chars) for c in present})
     # One rechunk here makes the many column selections below cheap.
     work = work.with_columns(_row_checks()).rechunk()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import polars as pl
@@ -15,9 +16,10 @@ from chainatlas.ingest.errors import (
     with_checks,
 )
 from chainatlas.ingest.validators import (
+    CHECK_COLUMNS,
     MAX_FIELD_CHARS,
     amount_problems,
-    clean_series,
+    checked_field,
     clean_uscc,
     too_long,
     uscc_problems,
@@ -49,19 +51,18 @@ def validate_links(
     today = today or date.today()
     frame, columns = canonical_frame(raw, "supply_links")
     present = [c for c in SUPPLY_LINK_ALIASES if columns.has(c)]
-    cleaned = {c: clean_series(frame[c]) for c in SUPPLY_LINK_ALIASES}
-    work = frame.with_columns(series.alias(f"_clean_{c}") for c, series in cleaned.items())
-
-    field_checks = {
-        "supplier_uscc": uscc_problems(clean_uscc(cleaned["supplier_uscc"]),
-                                       "供应商信用代码", "supplier credit code"),
-        "customer_uscc": uscc_problems(clean_uscc(cleaned["customer_uscc"]),
-                                       "客户信用代码", "customer credit code"),
-        "amount": amount_problems(cleaned["amount"], columns.units.get("amount")),
-        "year": year_problems(cleaned["year"], today),
+    field_checks: dict[str, Callable[[pl.Series], pl.DataFrame]] = {
+        "supplier_uscc": lambda codes: uscc_problems(clean_uscc(codes), "供应商信用代码",
+                                                     "supplier credit code"),
+        "customer_uscc": lambda codes: uscc_problems(clean_uscc(codes), "客户信用代码",
+                                                     "customer credit code"),
+        "amount": lambda amounts: amount_problems(amounts, columns.units.get("amount")),
+        "year": lambda years: year_problems(years, today),
     }
-    length_checks = {f"long_{c}": too_long(frame[c], max_field_chars) for c in present}
-    work = with_checks(work, {**field_checks, **length_checks})
+    checked = {c: checked_field(frame[c], field_checks.get(c)) for c in SUPPLY_LINK_ALIASES}
+    work = frame.with_columns(checked[c]["cleaned"].alias(f"_clean_{c}") for c in checked)
+    work = with_checks(work, {name: checked[name].select(CHECK_COLUMNS) for name in field_checks})
+    work = with_checks(work, {f"long_{c}": too_long(frame[c], max_field_chars) for c in present})
     work = work.with_columns(_row_checks(known_uscc)).rechunk()
 
     checks: list[tuple[str, str, str | None]] = [

@@ -36,6 +36,8 @@ MAX_FIELD_CHARS = 10_000
 EARLIEST_DATE = date(1949, 1, 1)
 EARLIEST_YEAR = EARLIEST_DATE.year
 CHECK_COLUMNS = ("value", "reason_zh", "reason_en")
+# Work per distinct value only when there are at most this share of them.
+_DISTINCT_SHARE = 0.3
 
 # Values that mean "no value" in the registers and spreadsheets we see.
 NULL_MARKERS = ("", "-", "--", "—", "——", "/", "无", "暂无", "n/a", "na", "null", "none", "nan")
@@ -86,19 +88,31 @@ def on_distinct(texts: pl.Series, compute: Callable[[pl.Series], pl.DataFrame]) 
 
     `compute` must return one row per input value, in input order.
     """
-    # A 1-in-10 sample tells mostly-unique columns (names, codes) cheaply; for them
-    # finding the distinct values and joining back would cost more than it saves.
+    # A 1-in-10 sample tells mostly-distinct columns (names, codes, revenue) cheaply;
+    # for them finding the distinct values and joining back costs more than it saves.
     if len(texts) >= 20_000:
         sample = texts.gather_every(10)
-        if sample.n_unique() * 2 > len(sample):
+        if sample.n_unique() > _DISTINCT_SHARE * len(sample):
             return compute(texts)
     distinct = texts.unique()
-    if len(distinct) * 2 > len(texts):
+    if len(distinct) > _DISTINCT_SHARE * len(texts):
         return compute(texts)
     lookup = compute(distinct).with_columns(distinct.alias("_key"))
     keys = texts.alias("_key").to_frame()
     joined = keys.join(lookup, on="_key", how="left", nulls_equal=True, maintain_order="left")
     return joined.drop("_key")
+
+
+def checked_field(raw: pl.Series,
+                  check: Callable[[pl.Series], pl.DataFrame] | None = None) -> pl.DataFrame:
+    """`cleaned` text of `raw`, plus the columns of `check` run on it — computed once
+    per distinct raw value, so a column is hashed and joined back only once."""
+    def compute(values: pl.Series) -> pl.DataFrame:
+        cleaned = clean_series(values).alias("cleaned").to_frame()
+        return cleaned if check is None else pl.concat([cleaned, check(cleaned["cleaned"])],
+                                                       how="horizontal")
+
+    return on_distinct(raw.cast(pl.String), compute)
 
 
 def _per_distinct(

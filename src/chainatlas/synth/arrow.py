@@ -28,6 +28,7 @@ def booleans(values: np.ndarray) -> pa.Array:
 
 
 def strings(values: Sequence[str | None] | pl.Series) -> pa.Array:
-    """A plain `string` array (polars hands out string views / large strings)."""
+    """A `large_string` array (what polars hands out; see chainatlas.synth.schema)."""
     series = values if isinstance(values, pl.Series) else pl.Series(values, dtype=pl.String)
-    return series.to_arrow().cast(pa.string())
+    array = series.to_arrow()
+    return array if array.type == pa.large_string() else array.cast(pa.large_string())

@@ -77,7 +77,7 @@ def enterprise_chunk(core: CoreChunk, model: PopulationModel, book: PhraseBook,
         strings(scope), strings(product), strings(tag_strings(book, firms.tag_bits)),
         booleans(np.ones(m, dtype=bool)),
     ]
-    enterprises = pa.Table.from_arrays(columns, schema=schema.ENTERPRISES)
+    enterprises = pa.Table.from_arrays(columns, schema=schema.ENTERPRISES_BUILT)
     return EnterpriseChunk(enterprises, chunk_labels(core, model, uscc), firms)
 
 
@@ -97,5 +97,5 @@ def chunk_labels(core: CoreChunk, model: PopulationModel, uscc: pa.Array) -> pa.
     return pa.Table.from_arrays(
         [pc.take(uscc, numeric(position, pa.int64())), pc.take(chain_ids, index),
          pc.take(node_ids, index)],
-        schema=schema.LABELS,
+        schema=schema.LABELS_BUILT,
     )

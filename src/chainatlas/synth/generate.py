@@ -105,9 +105,10 @@ def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, C
             pool.offer(model, core, chunk.firms.log_size, np.random.default_rng([seed, k, 2]))
             if progress:
                 progress("enterprises", start + m, n_enterprises)
+    pool.freeze()
     with ChunkWriter(files["supply_links"], schema.SUPPLY_LINKS) as links_out:
         for k, start, m in chunks:
-            core = draw_core(model, k, start, m)
+            core = draw_core(model, k, start, m, with_codes=False)  # codes only where linked
             links_out.write(supply_links(core, model, _log_size(core, traits), pool,
                                          np.random.default_rng([seed, k, 3])))
             if progress:

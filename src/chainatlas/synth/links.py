@@ -65,6 +65,11 @@ class CustomerPool:
     def nbytes(self) -> int:
         return self.city.nbytes + self.province.nbytes + self.nation.nbytes
 
+    def freeze(self) -> None:
+        """End of pass 1: local samples get their cumulative pick weights."""
+        self.city.freeze()
+        self.province.freeze()
+
     def groups(self, model: PopulationModel, node: np.ndarray,
                region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         geo = model.regions
@@ -78,7 +83,7 @@ class CustomerPool:
         log_weight = CUSTOMER_SIZE_POWER * (log_size[position] - 5.0)
         region = core.region[position]
         year = establishment_year(core.established[position]).astype(np.int16)
-        uscc = core.uscc[position]
+        uscc = core.codes(model, position)
         for sample, group in zip((self.city, self.province, self.nation),
                                  self.groups(model, node, region), strict=True):
             sample.offer(group, log_weight, rng.random(position.size), uscc, region, year)
@@ -110,7 +115,7 @@ def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
     position, node, out_degree = position[supplying], node[supplying], out_degree[supplying]
     n_chain_firms = int((core.entity < cat.size).sum())
     if position.size == 0 or n_chain_firms == 0:
-        return schema.SUPPLY_LINKS.empty_table()
+        return schema.SUPPLY_LINKS_BUILT.empty_table()
     weight = np.exp(SUPPLIER_SIZE_SLOPE * core.size[position])
     rate = _CALIBRATION * LINKS_PER_CHAIN_FIRM * n_chain_firms * weight / weight.sum()
     count = np.minimum(rng.poisson(rate), 50)
@@ -138,7 +143,8 @@ def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
                                  national=level == 2)
     chosen = _picked(levels, scope, group, slot)
     c_uscc, _, c_size, c_year = chosen
-    s_uscc = core.uscc[position]
+    suppliers, back = np.unique(position, return_inverse=True)
+    s_uscc = core.codes(model, suppliers)[back]
     valid = (slot >= 0) & ~np.all(c_uscc == s_uscc, axis=1)
     amount = np.round(np.exp(0.5 * log_size[position] + 0.5 * c_size - 1.0
                              + 0.8 * rng.standard_normal(k)), 2)
@@ -153,7 +159,7 @@ def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
         numeric(amount[keep], pa.float64(), amount_null[keep]),
         numeric(year[keep], pa.int64()),
         _edge_products(model).take(numeric(edge[keep], pa.int64())),
-    ], schema=schema.SUPPLY_LINKS)
+    ], schema=schema.SUPPLY_LINKS_BUILT)
 
 
 def _first_of_each_pair(supplier: np.ndarray, customer: np.ndarray) -> np.ndarray:
@@ -166,21 +172,19 @@ def _first_of_each_pair(supplier: np.ndarray, customer: np.ndarray) -> np.ndarra
 
 def _choose(sample: Samples, group: np.ndarray, region: np.ndarray, model: PopulationModel,
             rng: np.random.Generator, *, national: bool) -> np.ndarray:
-    """A slot per link by Gumbel-max: score log max(w, τ) (so P ∝ size^α), minus d / DECAY_KM
-    for national candidates (NATIONAL_CANDIDATES drawn uniformly from the sample)."""
+    """A slot per link. Local samples: exactly ∝ max(w, τ), so P(firm) ∝ size^α. National:
+    Gumbel-max over NATIONAL_CANDIDATES drawn uniformly from the sample, scored
+    log max(w, τ) − d / DECAY_KM (distance decay)."""
     held = sample.count[group]
-    width = NATIONAL_CANDIDATES if national else sample.capacity
-    if national:
-        candidates = (rng.random((group.size, width)) * held[:, None]).astype(np.int64)
-    else:
-        candidates = np.broadcast_to(np.arange(width), (group.size, width))
+    if not national:
+        return np.where(held > 0, sample.pick(group, rng.random(group.size)), -1)
+    candidates = (rng.random((group.size, NATIONAL_CANDIDATES)) * held[:, None]).astype(np.int64)
     g = group[:, None]
     score = sample.log_pick(g, candidates)
-    if national:
-        geo = model.regions
-        other = sample.region[g, candidates]
-        score -= distance_km(geo.lon[region][:, None], geo.lat[region][:, None],
-                             geo.lon[other], geo.lat[other]) / DECAY_KM
+    geo = model.regions
+    other = sample.region[g, candidates]
+    score -= distance_km(geo.lon[region][:, None], geo.lat[region][:, None],
+                         geo.lon[other], geo.lat[other]) / DECAY_KM
     score += rng.gumbel(size=score.shape)
     score[candidates >= held[:, None]] = -np.inf
     slot = candidates[np.arange(group.size), np.argmax(score, axis=1)]

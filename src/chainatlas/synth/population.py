@@ -22,19 +22,14 @@ import polars as pl
 
 from chainatlas.atlas.model import Chain
 from chainatlas.synth.catalogue import NodeCatalogue, node_catalogue
+from chainatlas.synth.demo_city import SECOND_NODE_RATE, CityPlan, city_counts, plan_city
 from chainatlas.synth.geography import RegistrationRegions, registration_regions
-from chainatlas.synth.profile import (
-    ResolvedProfile,
-    city_node_shares,
-    integer_quotas,
-    resolve_profile,
-)
+from chainatlas.synth.profile import ResolvedProfile, resolve_profile
 from chainatlas.synth.sectors import Sector, off_chain_sectors
 from chainatlas.synth.specialisation import node_weights, specialisation
 from chainatlas.synth.uscc import ascii_matrix, uscc_chars
 
 ON_CHAIN_SHARE = 0.65
-SECOND_NODE_RATE = 0.04  # firms registered on two nodes
 FIRST_YEAR, LAST_YEAR = 1980, 2026
 END_DATE = dt.date(2026, 10, 31)  # fixed, so output does not depend on the day it runs
 EPOCH = dt.date(1970, 1, 1)
@@ -48,7 +43,6 @@ class PopulationModel:
     sectors: tuple[Sector, ...]
     regions: RegistrationRegions
     joint_cum: np.ndarray  # (E·R,) cumulative over entity-major (entity, region) cells
-    joint_share: float  # share of all firms drawn from the joint (the rest: city quotas)
     expected_chain_firms: np.ndarray  # (N, R) expected firms per (node, region), city included
     node_given_region: np.ndarray  # (R, N) P(node | region) among chain firms
     node_given_region_cum: np.ndarray  # (R·N,) row r's cumulative shifted to [r, r+1]
@@ -78,13 +72,13 @@ def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
     node_cells *= ON_CHAIN_SHARE / node_cells.sum()
     region_share = geo.weight.copy()
     demo = np.zeros(geo.size, dtype=bool)
-    city = _CityPlan.empty(catalogue.size)
+    city = CityPlan.empty(catalogue.size)
     resolved = None
     if profile is not None and geo.within(str(profile["city"])).size:
         resolved = resolve_profile(profile, catalogue)
         demo[geo.within(resolved.city)] = True
-        node_cells, region_share, city = _plan_city(node_cells, region_share, demo, resolved,
-                                                    catalogue, n_enterprises, rng)
+        node_cells, region_share, city = plan_city(node_cells, region_share, demo, resolved,
+                                                   catalogue, n_enterprises, ON_CHAIN_SHARE, rng)
     sector_share = np.array([s.share for s in sectors])
     sector_cells = ((1.0 - ON_CHAIN_SHARE) * (sector_share / sector_share.sum())[:, None]
                     * region_share[None, :])
@@ -92,7 +86,6 @@ def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
     sampled[:, demo] = 0.0  # the city's chain firms come from quotas
     joint = np.concatenate([sampled, sector_cells]).ravel()
     joint_cum = np.cumsum(joint)
-    joint_share = float(joint_cum[-1])
     joint_cum /= joint_cum[-1]
     given = node_cells.T / node_cells.sum(axis=0)[:, None]  # (R, N)
     given_cum = np.cumsum(given, axis=1)
@@ -102,7 +95,7 @@ def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
     expected[:, demo] = city.quota[:, None] * city.split
     return PopulationModel(
         seed=seed, n_enterprises=n_enterprises, catalogue=catalogue, sectors=sectors,
-        regions=geo, joint_cum=joint_cum, joint_share=joint_share,
+        regions=geo, joint_cum=joint_cum,
         expected_chain_firms=expected, node_given_region=given,
         node_given_region_cum=given_cum.ravel(), demo_region=demo, profile=resolved,
         city_quota=city.quota, city_regions=np.flatnonzero(demo),
@@ -111,75 +104,6 @@ def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
             + np.arange(catalogue.size)[:, None]).ravel(),
         achieved_status=city.achieved, region_digits=ascii_matrix(list(geo.codes), 6),
     )
-
-
-@dataclass(frozen=True)
-class _CityPlan:
-    quota: np.ndarray  # (N,) int
-    split: np.ndarray  # (N, C) P(county | node) within the city
-    achieved: dict[int, str]
-
-    @classmethod
-    def empty(cls, n_nodes: int) -> _CityPlan:
-        return cls(np.zeros(n_nodes, dtype=np.int64), np.zeros((n_nodes, 0)), {})
-
-
-def _plan_city(node_cells: np.ndarray, region_share: np.ndarray, demo: np.ndarray,
-               profile: ResolvedProfile, catalogue: NodeCatalogue, n_enterprises: int,
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, _CityPlan]:
-    """The city's size is the profile's share; its chain firms, whole quotas per node."""
-    cells = node_cells.copy()
-    cells[:, ~demo] *= ON_CHAIN_SHARE * (1.0 - profile.city_share) / cells[:, ~demo].sum()
-    primary = cells[:, ~demo].sum(axis=1) * n_enterprises  # expected firms elsewhere, per node
-    neighbour, anywhere = expected_second_nodes(catalogue, primary)
-    rest = primary + neighbour + anywhere
-    chain_of = catalogue.chain_of
-    n_chains = len(catalogue.chains)
-    chain_primary = np.bincount(chain_of, weights=primary, minlength=n_chains)
-    # Distinct firms of a chain: a second node in the same chain adds none.
-    chain_share = chain_primary / chain_primary.sum()
-    chain_firms = chain_primary + np.bincount(chain_of, weights=anywhere,
-                                              minlength=n_chains) * (1.0 - chain_share)
-    fixed = ~np.isnan(profile.chain_mix)
-    by_size = np.where(fixed, 0.0, chain_primary)
-    mix = np.where(fixed, profile.chain_mix, 0.0)
-    if by_size.sum() > 0:
-        mix = mix + by_size / by_size.sum() * max(0.0, 1.0 - mix.sum())
-    chain_city = mix / mix.sum() * profile.city_share * profile.chain_share * n_enterprises
-    county = region_share[demo] / region_share[demo].sum()
-    quota = np.zeros(catalogue.size, dtype=np.int64)
-    achieved: dict[int, str] = {}
-    split = np.zeros((catalogue.size, county.size))
-    for ci in range(len(catalogue.chains)):
-        members = catalogue.chain_nodes(ci)
-        status = [profile.status[int(n)] for n in members]
-        shares = city_node_shares(status, rest[members], chain_city[ci], chain_firms[ci])
-        counts, got = integer_quotas(status, shares, rest[members], round(chain_city[ci]),
-                                     chain_firms[ci])
-        quota[members] = counts
-        achieved.update({int(n): g for n, g in zip(members, got, strict=True)})
-        # Counties of the city specialise too: each node spread unevenly over them.
-        spread = county[None, :] * rng.lognormal(0.0, 0.8, (members.size, county.size))
-        split[members] = spread / spread.sum(axis=1, keepdims=True)
-    cells[:, demo] = (quota[:, None] * split) / n_enterprises
-    shares_out = region_share.copy()
-    shares_out[~demo] *= (1.0 - profile.city_share) / shares_out[~demo].sum()
-    # Firms on no chain: what remains of the city's share once its chain firms are counted.
-    shares_out[demo] = county * profile.city_share * (1.0 - profile.chain_share) / (
-        1.0 - ON_CHAIN_SHARE)
-    return cells, shares_out, _CityPlan(quota, split, achieved)
-
-
-def expected_second_nodes(catalogue: NodeCatalogue,
-                          primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected second nodes per node, as `_second_nodes` draws them: half a uniform chain
-    neighbour of the first node, half any node in proportion to the firms (about)."""
-    degree = np.diff(catalogue.nb_start)
-    source = np.repeat(np.arange(catalogue.size), degree)
-    neighbour = np.bincount(catalogue.nb_node, weights=(primary / np.maximum(degree, 1))[source],
-                            minlength=catalogue.size)
-    half = 0.5 * SECOND_NODE_RATE
-    return half * neighbour, half * primary * (1.0 - primary / primary.sum())
 
 
 @dataclass(frozen=True)
@@ -192,7 +116,15 @@ class CoreChunk:
     second: np.ndarray  # second node, -1 if none
     size: np.ndarray  # latent size z (standard normal, older firms a bit larger)
     established: np.ndarray  # days since 1970-01-01
-    uscc: np.ndarray  # (m, 18) uint8 ASCII
+    modern: np.ndarray  # bool: established 2016 or later (the 'MA' code form)
+    uscc: np.ndarray  # (m, 18) uint8 ASCII; (0, 18) when drawn without codes
+
+    def codes(self, model: PopulationModel, rows: np.ndarray) -> np.ndarray:
+        """USCCs of some rows, computed on demand when the chunk was drawn without them."""
+        if self.uscc.shape[0] == self.row.size:
+            return self.uscc[rows]
+        return uscc_chars(model.region_digits[self.region[rows]], self.row[rows],
+                          self.modern[rows], model.seed)
 
 
 def _year_table() -> tuple[np.ndarray, np.ndarray]:
@@ -209,19 +141,11 @@ _JAN1 = np.array([(dt.date(int(y), 1, 1) - EPOCH).days for y in range(FIRST_YEAR
 _END_DAYS = (END_DATE - EPOCH).days
 
 
-def city_counts(model: PopulationModel, start: int, m: int) -> np.ndarray:
-    """The demo city's chain firms per node in rows [start, start+m): quota·t/n rounded at
-    both ends, so the chunks add up to the quota exactly."""
-    total = model.n_enterprises
-    upto = (2 * model.city_quota * (start + m) + total) // (2 * total)
-    before = (2 * model.city_quota * start + total) // (2 * total)
-    return upto - before
-
-
-def draw_core(model: PopulationModel, chunk: int, start: int, m: int) -> CoreChunk:
+def draw_core(model: PopulationModel, chunk: int, start: int, m: int, *,
+              with_codes: bool = True) -> CoreChunk:
     rng = np.random.default_rng([model.seed, chunk, 0])
     n_regions = model.regions.size
-    quota = city_counts(model, start, m)
+    quota = city_counts(model.city_quota, model.n_enterprises, start, m)
     city_node = np.repeat(np.arange(quota.size, dtype=np.int32), quota)
     pick = np.searchsorted(model.city_split_cum, city_node + rng.random(city_node.size),
                            side="right") - city_node.astype(np.int64) * model.city_regions.size
@@ -243,15 +167,16 @@ def draw_core(model: PopulationModel, chunk: int, start: int, m: int) -> CoreChu
     size = rng.standard_normal(m) + 0.03 * (age - 8.0)
     row = np.arange(start, start + m, dtype=np.int64)
     modern = _YEARS[year_index] >= 2016
-    uscc = uscc_chars(model.region_digits[region], row, modern, model.seed)
+    uscc = (uscc_chars(model.region_digits[region], row, modern, model.seed) if with_codes
+            else np.zeros((0, 18), dtype=np.uint8))
     return CoreChunk(row=row, entity=entity, region=region, second=second, size=size,
-                     established=established, uscc=uscc)
+                     established=established, modern=modern, uscc=uscc)
 
 
 def _second_nodes(model: PopulationModel, entity: np.ndarray, region: np.ndarray,
                   rng: np.random.Generator) -> np.ndarray:
-    """A second node for a few chain firms: a chain neighbour half the time, else any node
-    the region hosts; never a node the region has no firms on (the demo city's missing)."""
+    """A second node for a few chain firms (SECOND_NODE_RATE): a chain neighbour half the
+    time, else any node the region hosts. Not in the demo city, whose counts are exact."""
     cat = model.catalogue
     n_nodes = cat.size
     second = np.full(entity.size, -1, dtype=np.int32)

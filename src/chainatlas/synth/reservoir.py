@@ -45,6 +45,7 @@ class Samples:
         self.year = np.zeros((groups, capacity), dtype=np.int16)
         self.count = np.zeros(groups, dtype=np.int64)
         self.overflow = 0  # firms drawn into a full sample (dropped)
+        self._cumulative: np.ndarray | None = None
 
     @property
     def nbytes(self) -> int:
@@ -67,7 +68,25 @@ class Samples:
         self.region[g, slot] = region[rows]
         self.log_weight[g, slot] = log_weight[rows]
         self.year[g, slot] = year[rows]
-        np.add.at(self.count, g, 1)
+        self.count += np.bincount(g, minlength=self.count.size)
+
+    def freeze(self) -> None:
+        """Cumulative pick weights per group, each row shifted to [g, g+1], for `pick`."""
+        slots = np.arange(self.capacity)
+        filled = slots[None, :] < self.count[:, None]
+        log_w = np.where(filled, np.maximum(self.log_weight, self.log_threshold[:, None]), -np.inf)
+        top = np.max(log_w, axis=1, keepdims=True)
+        weight = np.exp(log_w - np.where(np.isfinite(top), top, 0.0))
+        cum = np.cumsum(weight, axis=1)
+        cum /= np.where(cum[:, -1:] > 0, cum[:, -1:], 1.0)
+        self._cumulative = (cum + np.arange(self.count.size)[:, None]).ravel()
+
+    def pick(self, group: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A slot of each group with P ∝ max(w, τ) (groups must be non-empty; after freeze)."""
+        if self._cumulative is None:
+            raise RuntimeError("freeze() the samples before picking from them")
+        hit = np.searchsorted(self._cumulative, group + u, side="right")
+        return np.minimum(hit - group * self.capacity, self.count[group] - 1)
 
     def log_pick(self, group: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """log(w / π) = log max(w, τ): the within-sample weight that makes P(firm) ∝ w."""

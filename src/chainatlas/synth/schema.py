@@ -1,4 +1,9 @@
-"""Arrow schemas of the files the generator writes (docs/contracts-tables.md)."""
+"""Arrow schemas of the files the generator writes (docs/contracts-tables.md).
+
+Tables are built with `large_string` columns (what polars hands out, so nothing is cast);
+files are written without the Arrow schema, so every reader sees the Parquet logical
+type: the contract's plain `string`.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +39,14 @@ LABELS = pa.schema([
     pa.field("chain_id", pa.string(), nullable=False),
     pa.field("node_id", pa.string(), nullable=False),
 ])
+
+
+def in_memory(schema: pa.Schema) -> pa.Schema:
+    """The schema of the tables as built: strings as large_string."""
+    return pa.schema([f.with_type(pa.large_string()) if f.type == pa.string() else f
+                      for f in schema])
+
+
+ENTERPRISES_BUILT = in_memory(ENTERPRISES)
+SUPPLY_LINKS_BUILT = in_memory(SUPPLY_LINKS)
+LABELS_BUILT = in_memory(LABELS)

@@ -22,6 +22,10 @@ _ORG_VALUE = np.full(256, -1, dtype=np.int64)  # ASCII → GB 11714 value (0-9, 
 _ORG_VALUE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
 _ORG_VALUE[np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", np.uint8)] = np.arange(10, 36)
 
+_ORG_VALUE_OF_INDEX = _ORG_VALUE[_ALPHABET_BYTES]  # alphabet index → GB 11714 value
+_M, _A, _X = (USCC_ALPHABET.index(c) for c in "MAX")
+_PREFIX_SUM = 9 * USCC_WEIGHTS[0] + 1 * USCC_WEIGHTS[1]  # '9', '1'
+
 DIGIT_SPACE = 10**8  # body of 8 digits
 MODERN_SPACE = len(USCC_ALPHABET) ** 6  # 'MA' + 6 chars
 
@@ -64,45 +68,44 @@ def uscc_chars(region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarray
     """USCCs as an (m, 18) uint8 ASCII matrix.
 
     region_digits: (m, 6) uint8 ASCII of the region codes; serial: (m,) distinct global row
-    numbers (< 10**8); modern: (m,) bool, True for the 'MA' form.
+    numbers (< 10**8); modern: (m,) bool, True for the 'MA' form. Check sums run on the
+    alphabet indices (m × 8 integers), not on the characters.
     """
     m = serial.shape[0]
     if m and int(serial.max()) >= DIGIT_SPACE:
         raise ValueError("at most 10**8 enterprises get distinct codes")
-    chars = np.empty((m, 18), dtype=np.uint8)
-    chars[:, 0] = ord("9")
-    chars[:, 1] = ord("1")
-    chars[:, 2:8] = region_digits
-    body = chars[:, 8:16]
+    body = np.empty((m, 9), dtype=np.int64)  # alphabet indices; column 8 = org check char
     digits = _permute(serial, DIGIT_SPACE, seed)
     for pos in range(7, -1, -1):
-        body[:, pos] = ord("0") + digits % 10
+        body[:, pos] = digits % 10
         digits //= 10
     modern_rows = np.flatnonzero(modern)
     if modern_rows.size:
         rest = _permute(serial[modern_rows], MODERN_SPACE, seed)
-        tail = np.empty((modern_rows.size, 6), dtype=np.uint8)
-        for pos in range(5, -1, -1):
-            tail[:, pos] = _ALPHABET_BYTES[rest % 31]
+        tail = np.empty((modern_rows.size, 8), dtype=np.int64)
+        tail[:, 0], tail[:, 1] = _M, _A
+        for pos in range(7, 1, -1):
+            tail[:, pos] = rest % 31
             rest //= 31
-        body[modern_rows, 0] = ord("M")
-        body[modern_rows, 1] = ord("A")
-        body[modern_rows, 2:8] = tail
-    org_sum = (_ORG_VALUE[body] * np.asarray(ORG_WEIGHTS)).sum(axis=1)
-    org_check = 11 - org_sum % 11  # 10 → 'X', 11 → '0'
-    chars[:, 16] = np.where(org_check == 10, ord("X"),
-                            np.where(org_check == 11, ord("0"), ord("0") + org_check % 10))
-    total = (_USCC_VALUE[chars[:, :17]] * np.asarray(USCC_WEIGHTS)).sum(axis=1)
+        body[modern_rows, :8] = tail
+    org_check = 11 - (_ORG_VALUE_OF_INDEX[body[:, :8]] @ np.asarray(ORG_WEIGHTS)) % 11
+    body[:, 8] = np.where(org_check == 10, _X, org_check % 11 % 10)  # 11 → '0'
+    region_sum = (region_digits.astype(np.int64) - ord("0")) @ np.asarray(USCC_WEIGHTS[2:8])
+    total = _PREFIX_SUM + region_sum + body @ np.asarray(USCC_WEIGHTS[8:17])
+    chars = np.empty((m, 18), dtype=np.uint8)
+    chars[:, 0], chars[:, 1] = ord("9"), ord("1")
+    chars[:, 2:8] = region_digits
+    chars[:, 8:17] = _ALPHABET_BYTES[body]
     chars[:, 17] = _ALPHABET_BYTES[(31 - total % 31) % 31]
     return chars
 
 
 def fixed_width_strings(chars: np.ndarray) -> pa.Array:
-    """(m, w) uint8 ASCII → Arrow string array without a Python loop."""
+    """(m, w) uint8 ASCII → Arrow large_string array without a Python loop."""
     m, width = chars.shape
-    offsets = np.arange(0, (m + 1) * width, width, dtype=np.int32)
+    offsets = np.arange(0, (m + 1) * width, width, dtype=np.int64)
     data = np.ascontiguousarray(chars).tobytes()
-    return pa.StringArray.from_buffers(m, pa.py_buffer(offsets), pa.py_buffer(data))
+    return pa.LargeStringArray.from_buffers(m, pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def ascii_matrix(codes: list[str], width: int) -> np.ndarray:

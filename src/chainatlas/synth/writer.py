@@ -15,6 +15,8 @@ from types import TracebackType
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from chainatlas.synth.schema import in_memory
+
 QUEUE_CHUNKS = 2
 
 
@@ -26,7 +28,9 @@ class ChunkWriter:
         self.path = path
         self.partial = path.with_name(f".{path.name}.partial")
         self.rows = 0
-        self._writer = pq.ParquetWriter(self.partial, schema, compression="zstd")
+        self.schema = in_memory(schema)  # see chainatlas.synth.schema
+        self._writer = pq.ParquetWriter(self.partial, self.schema, compression="zstd",
+                                        store_schema=False)
         self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"write-{path.name}", daemon=True)
@@ -44,7 +48,7 @@ class ChunkWriter:
         if self._error is not None:
             raise self._error
         self.rows += table.num_rows
-        self._queue.put(table)
+        self._queue.put(table if table.schema == self.schema else table.cast(self.schema))
 
     def __enter__(self) -> ChunkWriter:
         return self
