@@ -12,7 +12,8 @@ setup_python() {
   fi
   if [ ! -f .venv/.locked ] || [ requirements.lock -nt .venv/.locked ] || [ pyproject.toml -nt .venv/.locked ]; then
     .venv/bin/python -m pip install -q --upgrade pip uv
-    .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock
+    # bytecode compiled now: start-up stays fast even where PYTHONDONTWRITEBYTECODE is set
+    .venv/bin/uv pip install -q --compile-bytecode --python .venv/bin/python -r requirements.lock
     .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
     touch .venv/.locked
   fi

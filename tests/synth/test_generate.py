@@ -267,3 +267,20 @@ def test_every_row_passes_ingest(run: tuple[SynthSummary, Path]) -> None:
     result = ingest.validate_enterprises(raw, load_regions()["region_code"])
     assert result.rejected.height == 0
     assert result.accepted.height == raw.height
+
+
+@pytest.mark.parametrize("chain_id", DEMO_CHAINS)
+def test_no_national_top_ten_firm_sits_on_a_weak_or_present_city_node(
+        firms: pl.DataFrame, labels: pl.DataFrame, chain_id: str) -> None:
+    """DESIGN §6 also calls a node strong when a local firm ranks ≤ 10 nationally (by
+    registered capital among active firms): the city's weak and present nodes have none."""
+    lists = DEMO_PROFILE["statuses"][chain_id]
+    ranked = (labels.filter(pl.col("chain_id") == chain_id)
+              .join(firms.filter(pl.col("deregistered").is_null())
+                    .select("uscc", "registered_capital"), on="uscc")
+              .with_columns(rank=pl.col("registered_capital").rank("min", descending=True)
+                            .over("node_id")))
+    local = ranked.filter(pl.col("region_code").str.starts_with("4504")
+                          & pl.col("node_id").is_in(lists["weak"] + lists["present"]))
+    assert local.height > 100
+    assert local["rank"].min() > 10  # type: ignore[operator]

@@ -31,19 +31,17 @@ def template_schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def _to_python(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> Any:
-    """Turn a composed YAML node into Python data, recording each path's line (1-based)."""
+def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+    """Record the line (1-based) of every path in the composed YAML tree."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(yaml.safe_load(yaml.serialize(key_node)))
+            key = str(key_node.value)
             lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _to_python(value_node, (*path, key), lines)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, (*path, i), lines) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+            _record_lines(value_node, (*path, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _record_lines(item, (*path, i), lines)
 
 
 def _line(lines: dict[Path_, int], path: Path_) -> int:
@@ -85,7 +83,8 @@ def parse_template(text: str, source: str) -> Chain:
     if root is None:
         raise AtlasError([TemplateIssue(source, 1, "(document)", "模板为空", "template is empty")])
     lines: dict[Path_, int] = {}
-    data = _to_python(root, (), lines)
+    _record_lines(root, (), lines)
+    data = yaml.SafeLoader("").construct_document(root)
     issues: list[TemplateIssue] = []
 
     def issue(path: Path_, zh: str, en: str) -> None:

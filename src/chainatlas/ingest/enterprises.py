@@ -1,9 +1,10 @@
 """Validate an enterprise table into the `enterprises` contract (docs/contracts-tables.md).
 
-Every check is a polars expression over whole columns; there is no per-row
-Python. The steps: map headers to canonical columns, normalise text once, run
-the per-field checks, then the checks across fields and rows (dates in order,
-duplicate codes), and split rows into accepted and rejected.
+Every check runs on whole columns (polars, numpy for the check digit); the
+only per-row Python is OpenCC on rows holding traditional characters. The
+steps: map headers to canonical columns; normalise and check each column once
+per distinct value; check across fields and rows (dates in order, duplicate
+codes, a descriptor present); split rows into accepted and rejected.
 """
 
 from __future__ import annotations

@@ -75,13 +75,13 @@ def validate_links(
         checks += [("unknown_supplier", columns.header("supplier_uscc"), "supplier_uscc"),
                    ("unknown_customer", columns.header("customer_uscc"), "customer_uscc")]
     ok = work.select(has_no_problem(name for name, _, _ in checks)).to_series()
-    accepted = work.filter(ok).select(
+    accepted = work.select(
         pl.col("_v_supplier_uscc").alias("supplier_uscc"),
         pl.col("_v_customer_uscc").alias("customer_uscc"),
         pl.col("_v_amount").alias("amount"),
         pl.col("_v_year").alias("year"),
         pl.col("_clean_product").alias("product"),
-    ).cast(SUPPLY_LINKS_SCHEMA)  # type: ignore[arg-type]
+    ).filter(ok).cast(SUPPLY_LINKS_SCHEMA)  # type: ignore[arg-type]
     return ValidationResult(
         accepted=accepted,
         rejected=collect_problems(work, checks),

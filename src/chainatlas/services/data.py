@@ -36,21 +36,23 @@ def _validated(file: Path, kind: str, errors: Path | None) -> tuple[pl.DataFrame
 
     if not file.exists():
         raise UserError(f"文件不存在：{file}", f"no such file: {file}")
-    raw = read_table(file)
+    raw = read_table(file, kind="enterprises" if kind == "enterprises" else "supply_links")
     if kind == "enterprises":
         result = validate_enterprises(raw, set(load_regions()["region_code"].to_list()))
     else:
         result = validate_links(raw, None)
     error_path = None
-    if result.rejected.height:
+    if result.rejected.height or result.warnings.height:
         error_path = errors or default_error_path(file)
-        error_report.write_error_file(result.rejected, error_path)
+        error_report.write_error_file(result.rejected, error_path, result.warnings)
     summary = {
         "file": str(file),
         "rows": raw.height,
         "accepted": result.accepted.height,
-        "rejected": int(result.rejected["row"].n_unique()) if result.rejected.height else 0,
+        "rejected": result.rejected_rows,
         "problems": result.rejected.height,
+        "warnings": result.warnings.height,
+        "ignored_columns": list(result.ignored_columns),
         "error_file": str(error_path) if error_path else None,
     }
     return result.accepted, summary

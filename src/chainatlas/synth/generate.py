@@ -1,10 +1,10 @@
 """`generate`: the seeded national population, written in bounded memory.
 
 Pass 1 draws each chunk (core draw + text and attributes), writes it as one row group of
-enterprises.parquet and labels.parquet, and offers its chain firms to the customer
-reservoirs. Pass 2 redraws each chunk's core (cheap, deterministic: it depends only on
+enterprises.parquet and labels.parquet, and offers its chain firms to the bounded customer
+samples. Pass 2 redraws each chunk's core (cheap, deterministic: it depends only on
 seed and chunk index) and writes its supply links. Peak memory is set by chunk_size and
-the reservoirs, not by n_enterprises. Same arguments → byte-identical files.
+the samples, not by n_enterprises. Same arguments → byte-identical files.
 """
 
 from __future__ import annotations
@@ -69,8 +69,11 @@ def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, C
              profile: Mapping[str, Any] | None = DEMO_PROFILE) -> SynthSummary:
     """Write enterprises, supply_links and labels parquet files under out_dir.
 
-    `profile=None` turns the demo city off; `progress(phase, done, total)` is called after
-    each chunk of the phases "enterprises" and "links".
+    atlas / regions default to `load_atlas()` / `load_regions()`. Each chunk of
+    `chunk_size` rows (at least MIN_CHUNK) is one row group. `profile` is the demo city
+    (DEMO_PROFILE; None turns it off). `progress(phase, done, total)` is called after each
+    chunk of the phases "enterprises" and "links". The three files appear together, when
+    all are written. Same arguments → byte-identical files.
     """
     if n_enterprises < 1 or chunk_size < 1:
         raise ValueError("n_enterprises and chunk_size must be positive")

@@ -2,9 +2,9 @@
 
 Each chain firm-node with out-edges supplies a Poisson number of customers (more for larger
 firms; ~0.6 links per chain firm overall). A link follows one of the node's out-edges; the
-customer is drawn from the customer node's reservoirs: the supplier's own city (most
-often), its province, or the nation with distance decay exp(−d / DECAY_KM). Within a
-reservoir larger customers are preferred (∝ size^α).
+customer is drawn from the customer node's bounded samples (samples.py): the supplier's
+own city (most often), its province, or the nation with distance decay exp(−d / DECAY_KM).
+Larger customers are preferred: P(customer) ∝ size^α.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from chainatlas.synth.enterprises import establishment_year
 from chainatlas.synth.firmographics import CAPITAL_SIGMA, EntityTraits
 from chainatlas.synth.geography import distance_km
 from chainatlas.synth.population import CoreChunk, PopulationModel
-from chainatlas.synth.reservoir import Samples, thresholds
+from chainatlas.synth.samples import Samples, thresholds
 from chainatlas.synth.uscc import fixed_width_strings
 
 LINKS_PER_CHAIN_FIRM = 0.6
@@ -32,7 +32,7 @@ NATIONAL_CANDIDATES = 16
 SAMPLE_TARGET = {"city": 8, "province": 32, "nation": 512}  # expected firms per sample
 NULL_AMOUNT_RATE = 0.15
 FIRST_LINK_YEAR, LAST_LINK_YEAR = 2019, 2026
-_CALIBRATION = 1.12  # makes up for duplicates, self-links and empty reservoirs dropped
+_CALIBRATION = 1.02  # makes up for duplicates, self-links and empty samples dropped
 
 
 @dataclass
@@ -130,7 +130,7 @@ def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
     u = rng.random(k)
     scope = np.where(u < SCOPE_SHARES[0], 0, np.where(u < sum(SCOPE_SHARES), 1, 2))
     levels = (pool.city, pool.province, pool.nation)
-    # An empty local reservoir falls back to the next wider one.
+    # An empty local sample falls back to the next wider one.
     for level in (0, 1):
         empty = (scope == level) & (levels[level].count[groups[level]] == 0)
         scope[empty] = level + 1

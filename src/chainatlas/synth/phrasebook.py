@@ -4,10 +4,15 @@ All strings live in one table of `size` base strings in six variant blocks: bloc
 v = 3·traditional + separator holds every string in the normalised form (NFKC: simplified,
 half-width) or in traditional characters (OpenCC s2t), bare or prefixed with ';' or '、'.
 Baking separators into variants lets a row be one null-free concat_str (polars' fast
-path); index EMPTY is the empty string, for absent slots. A pool is a contiguous (start,
-length) range of base indices. There are two *books* of pools over the same
-entities: the national book, and the demo book for the demo city, where every phrase,
-product, word and code that points at a node missing there has been removed.
+path); index EMPTY is the empty string, for absent slots. concat_str costs per column, so
+list pools are stored as *windows*: k = 1–3 consecutive items (cyclic) already joined,
+with ';' or '、' inside — a list of up to three items is one slot. A window pool of L items
+holds 6·L strings; window (offset o, k items, inner separator i) is at
+start + (3·i + k − 1)·L + o. Identical pools share their strings.
+
+There are two *books* of pools over the same entities: the national book, and the demo
+book for the demo city, where every phrase, product, word and code that points at a node
+missing there has been removed.
 
 Phrases of firms on no chain (generic, unrelated, sector items, licences, name words) never
 contain a chain keyword other than the entity's own, so such firms stay true negatives.
@@ -53,10 +58,14 @@ NATIONAL, DEMO = 0, 1
 EMPTY = 0  # index of "" in every block
 BARE, SEMICOLON, ENUMERATION = 0, 1, 2  # separator variants
 SEPARATORS = ("", ";", "、")
+MAX_WINDOW = 3
+INNER_SEPARATORS = ("；", "、")  # clerk form; ';' once normalised
+# The fixed formulas, merged where they always meet, so each is one slot.
 LITERALS = {
-    "general_opening": GENERAL_OPENING, "general_closing": GENERAL_CLOSING,
-    "licensed_opening": LICENSED_OPENING, "licensed_closing_long": LICENSED_CLOSING_LONG,
-    "licensed_closing_short": LICENSED_CLOSING_SHORT, "old_style_closing": OLD_STYLE_CLOSING,
+    "licensed_opening": LICENSED_OPENING, "general_opening": GENERAL_OPENING,
+    "long_closing_then_general": LICENSED_CLOSING_LONG + GENERAL_OPENING,
+    "general_closing": GENERAL_CLOSING, "then_licensed": "；" + LICENSED_OPENING,
+    "short_closing": LICENSED_CLOSING_SHORT, "old_style_closing": OLD_STYLE_CLOSING,
 }
 
 
@@ -84,10 +93,17 @@ class _Screen:
 
 @dataclass(frozen=True)
 class Pools:
-    """(book, entity) → contiguous range of the table."""
+    """(book, entity) → contiguous range of the table (plain) or a window pool."""
 
     start: np.ndarray  # (2, E) int64
-    length: np.ndarray  # (2, E) int64
+    length: np.ndarray  # (2, E) int64: items in the pool
+
+
+def window_index(start: np.ndarray, length: np.ndarray, offset: np.ndarray, count: np.ndarray,
+                 inner: np.ndarray | int) -> np.ndarray:
+    """Base index of the window of `count` items from `offset` (count ≥ 1, length ≥ 1)."""
+    k = np.clip(count, 1, MAX_WINDOW)
+    return start + (3 * np.asarray(inner) + k - 1) * length + offset % np.maximum(length, 1)
 
 
 @dataclass(frozen=True)
@@ -95,14 +111,14 @@ class PhraseBook:
     table: pl.Series  # 6·size strings: block 3·traditional + separator
     size: int
     codes: pl.Series  # industry codes (no variants)
-    items: Pools  # 经营范围 items of the entity
-    products: Pools
-    licences: Pools
-    words: Pools  # industry words of names
-    own_codes: Pools  # into `codes`
-    generic: np.ndarray  # (2 books, 2) start, length
-    unrelated: np.ndarray
-    unrelated_licences: np.ndarray
+    items: Pools  # windows: 经营范围 items of the entity
+    products: Pools  # windows
+    licences: Pools  # windows: the entity's licences, then UNRELATED_LICENCES
+    own_licences: np.ndarray  # (2, E): how many of those are the entity's own
+    words: Pools  # plain: industry words of names
+    own_codes: Pools  # plain, into `codes`
+    generic: np.ndarray  # (2 books, 2) start, length: windows
+    unrelated: np.ndarray  # windows
     wrong_codes_chain: np.ndarray  # (2, 2) into `codes`: any code (misfiled chain firms)
     wrong_codes_other: np.ndarray  # (2, 2): codes of firms on no chain
     region_prefix: int  # start of R prefixes, in region order
@@ -115,11 +131,24 @@ class PhraseBook:
 class _Builder:
     def __init__(self) -> None:
         self.strings: list[str] = [""]  # EMPTY
+        self._windows: dict[tuple[str, ...], tuple[int, int]] = {}
 
     def add(self, items: Sequence[str]) -> tuple[int, int]:
         start = len(self.strings)
         self.strings.extend(items)
         return start, len(items)
+
+    def windows(self, items: Sequence[str]) -> tuple[int, int]:
+        """A window pool (see module doc); the same items give the same pool."""
+        key = tuple(items)
+        if key not in self._windows:
+            start, n = len(self.strings), len(key)
+            for inner in INNER_SEPARATORS:
+                for k in range(1, MAX_WINDOW + 1):
+                    self.strings.extend(inner.join(key[(o + j) % n] for j in range(min(k, n)))
+                                        for o in range(n))
+            self._windows[key] = (start, n)
+        return self._windows[key]
 
 
 def _verbs(div: int | None) -> tuple[str, ...]:
@@ -170,6 +199,12 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
     n_entities = model.n_entities
     pools = {k: (np.zeros((2, n_entities), np.int64), np.zeros((2, n_entities), np.int64))
              for k in ("items", "products", "licences", "words", "codes")}
+    own_licences = np.zeros((2, n_entities), np.int64)
+    unrelated_licences = [screens[b].keep(UNRELATED_LICENCES) for b in (NATIONAL, DEMO)]
+
+    def put_licences(book: int, entity: int, own: list[str]) -> None:
+        put("licences", book, entity, text.windows(own + unrelated_licences[book]))
+        own_licences[book, entity] = len(own)
 
     def put(kind: str, book: int, entity: int, span: tuple[int, int]) -> None:
         pools[kind][0][book, entity], pools[kind][1][book, entity] = span
@@ -181,9 +216,9 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
         words = screens[NATIONAL].keep(_name_words(div) + GENERIC_NAME_WORDS[:2], node.include)
         for book in (NATIONAL, DEMO):
             screen = demo_tokens if book == DEMO else no_screen
-            put("items", book, e, text.add(screen.keep(items)))
-            put("products", book, e, text.add(screen.keep(node.products)))
-            put("licences", book, e, text.add(screen.keep(licences)))
+            put("items", book, e, text.windows(screen.keep(items)))
+            put("products", book, e, text.windows(screen.keep(node.products)))
+            put_licences(book, e, screen.keep(licences))
             put("words", book, e, text.add(screen.keep(words) or ["实业"]))
             codes = [c for c in node.industry_codes if book == NATIONAL or c not in forbidden_codes]
             put("codes", book, e, add_codes(codes))
@@ -191,9 +226,9 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
         e = cat.size + s
         for book in (NATIONAL, DEMO):
             screen = screens[book]
-            put("items", book, e, text.add(screen.keep(sector.items)))
-            put("products", book, e, text.add(screen.keep(sector.products)))
-            put("licences", book, e, text.add(screen.keep(sector.licences)))
+            put("items", book, e, text.windows(screen.keep(sector.items)))
+            put("products", book, e, text.windows(screen.keep(sector.products)))
+            put_licences(book, e, screen.keep(sector.licences))
             put("words", book, e, text.add(screen.keep(sector.words) or ["实业"]))
             put("codes", book, e, add_codes(sector.codes))
     sector_codes = sorted({c for s in model.sectors for c in s.codes})
@@ -202,9 +237,8 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
     def per_book(make: Callable[[int], tuple[int, int]]) -> np.ndarray:
         return np.array([make(book) for book in (NATIONAL, DEMO)], dtype=np.int64)
 
-    generic = per_book(lambda b: text.add(screens[b].keep(GENERIC_ITEMS)))
-    unrelated = per_book(lambda b: text.add(screens[b].keep(UNRELATED_ITEMS)))
-    unrelated_lic = per_book(lambda b: text.add(screens[b].keep(UNRELATED_LICENCES)))
+    generic = per_book(lambda b: text.windows(screens[b].keep(GENERIC_ITEMS)))
+    unrelated = per_book(lambda b: text.windows(screens[b].keep(UNRELATED_ITEMS)))
     wrong_chain = per_book(lambda b: add_codes(
         [c for c in chain_codes + sector_codes if b == NATIONAL or c not in forbidden_codes]))
     wrong_other = per_book(lambda b: add_codes(sector_codes))
@@ -224,9 +258,10 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
         size=len(clean),
         codes=pl.Series("industry_code", code_list, dtype=pl.String),
         items=Pools(*pools["items"]), products=Pools(*pools["products"]),
-        licences=Pools(*pools["licences"]), words=Pools(*pools["words"]),
+        licences=Pools(*pools["licences"]), own_licences=own_licences,
+        words=Pools(*pools["words"]),
         own_codes=Pools(*pools["codes"]), generic=generic, unrelated=unrelated,
-        unrelated_licences=unrelated_lic, wrong_codes_chain=wrong_chain,
+        wrong_codes_chain=wrong_chain,
         wrong_codes_other=wrong_other, region_prefix=region_prefix, brand=brand, suffix=suffix,
         tags=_tag_strings(),
         literals=literal_at,

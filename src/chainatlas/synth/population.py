@@ -30,6 +30,9 @@ from chainatlas.synth.specialisation import node_weights, specialisation
 from chainatlas.synth.uscc import ascii_matrix, uscc_chars
 
 ON_CHAIN_SHARE = 0.65
+# Latent size caps of the demo city's firms on weak and present nodes: no national top-10
+# firm there, so the lead-firm rule of DESIGN §6 (rank ≤ 10 → strong) keeps their status.
+CITY_SIZE_CAP = {"weak": 0.0, "present": 1.0}
 FIRST_YEAR, LAST_YEAR = 1980, 2026
 END_DATE = dt.date(2026, 10, 31)  # fixed, so output does not depend on the day it runs
 EPOCH = dt.date(1970, 1, 1)
@@ -52,6 +55,7 @@ class PopulationModel:
     city_regions: np.ndarray  # (C,) region indices of the demo city
     city_split_cum: np.ndarray  # (N·C,) node n's county cumulative shifted to [n, n+1]
     achieved_status: dict[int, str]  # status each node gets from the quotas
+    city_size_cap: np.ndarray  # (E,) latent size cap of city firms per entity (inf: none)
     region_digits: np.ndarray  # (R, 6) ASCII
 
     @property
@@ -103,6 +107,8 @@ def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
             city.split.sum(axis=1, keepdims=True), 1e-300)
             + np.arange(catalogue.size)[:, None]).ravel(),
         achieved_status=city.achieved, region_digits=ascii_matrix(list(geo.codes), 6),
+        city_size_cap=np.array([CITY_SIZE_CAP.get(city.achieved.get(e, ""), np.inf)
+                                for e in range(catalogue.size + len(sectors))]),
     )
 
 
@@ -165,6 +171,7 @@ def draw_core(model: PopulationModel, chunk: int, start: int, m: int, *,
     established = (_JAN1[year_index] + (rng.random(m) * span).astype(np.int64)).astype(np.int32)
     age = (_END_DAYS - established) / 365.25
     size = rng.standard_normal(m) + 0.03 * (age - 8.0)
+    size = np.where(model.demo_region[region], np.minimum(size, model.city_size_cap[entity]), size)
     row = np.arange(start, start + m, dtype=np.int64)
     modern = _YEARS[year_index] >= 2016
     uscc = (uscc_chars(model.region_digits[region], row, modern, model.seed) if with_codes

@@ -17,7 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from chainatlas.synth.phrasebook import BARE, EMPTY, ENUMERATION, SEMICOLON, PhraseBook, Pools
+from chainatlas.synth.phrasebook import (
+    BARE,
+    EMPTY,
+    ENUMERATION,
+    SEMICOLON,
+    PhraseBook,
+    Pools,
+    window_index,
+)
 
 ITEM_COUNTS = ((1, 2, 3), (0.3, 0.45, 0.25))
 GENERIC_COUNTS = ((0, 1, 2, 3), (0.25, 0.35, 0.25, 0.15))
@@ -74,16 +82,19 @@ class _Slots:
         return pl.DataFrame(columns).select(pl.concat_str(pl.all()).alias(name)).to_series()
 
 
-def window(start: np.ndarray, length: np.ndarray, count: np.ndarray, slots: int,
-           rng: np.random.Generator) -> list[Pick]:
-    """`count` consecutive (hence distinct) items of a pool from a random offset."""
-    span = np.maximum(length, 1)
-    offset = (rng.random(start.size) * span).astype(np.int64)
-    return [Pick(start + (offset + j) % span, (j < count) & (j < length)) for j in range(slots)]
-
-
-def _pool(pools: Pools, rows: Rows, entity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return pools.start[rows.book, entity], pools.length[rows.book, entity]
+def window(pools: Pools | np.ndarray, rows: Rows, entity: np.ndarray | None, count: np.ndarray,
+           inner: np.ndarray | int, rng: np.random.Generator,
+           offsets: tuple[np.ndarray, np.ndarray] | None = None) -> Pick:
+    """A list of `count` consecutive (hence distinct) items of a window pool, from a random
+    offset (within `offsets` = (low, high) when given), as one slot."""
+    if isinstance(pools, Pools):
+        assert entity is not None
+        start, length = pools.start[rows.book, entity], pools.length[rows.book, entity]
+    else:  # one pool per book
+        start, length = pools[rows.book, 0], pools[rows.book, 1]
+    low, high = offsets if offsets is not None else (np.zeros_like(length), length)
+    offset = low + (rng.random(rows.size) * np.maximum(high - low, 1)).astype(np.int64)
+    return Pick(window_index(start, length, offset, count, inner), (count > 0) & (length > 0))
 
 
 def _count(rng: np.random.Generator, spec: tuple[tuple[int, ...], tuple[float, ...]],
@@ -96,63 +107,62 @@ def _literal(book: PhraseBook, name: str, valid: np.ndarray) -> Pick:
 
 
 def business_scope(book: PhraseBook, rows: Rows, rng: np.random.Generator) -> pl.Series:
+    """Ten slots: opening, licences (style A), middle formula, the entity's items, a second
+    node's item, generic items, an unrelated item, closing, licences (B, old), end formula."""
     m = rows.size
-    start, length = _pool(book.items, rows, rows.entity)
-    items = window(start, length, _count(rng, ITEM_COUNTS, m), 3, rng)
-    s_start, s_len = _pool(book.items, rows, np.maximum(rows.second, 0))
-    items += window(s_start, np.where(rows.second >= 0, s_len, 0), np.ones(m), 1, rng)
-    generic_count = np.maximum(_count(rng, GENERIC_COUNTS, m), (length == 0).astype(np.int64))
-    items += window(book.generic[rows.book, 0], book.generic[rows.book, 1], generic_count, 3, rng)
-    items += window(book.unrelated[rows.book, 0], book.unrelated[rows.book, 1],
-                    rng.random(m) < UNRELATED_RATE, 1, rng)
-    l_start, l_len = _pool(book.licences, rows, rows.entity)
-    licences = window(l_start, l_len, _count(rng, LICENCE_COUNTS, m), 2, rng)
-    licences += window(book.unrelated_licences[rows.book, 0], book.unrelated_licences[rows.book, 1],
-                       rng.random(m) < UNRELATED_LICENCE_RATE, 1, rng)
-    has_licence = np.any([p.valid for p in licences], axis=0)
     old = rows.old_style
     style_b = ~old & (rng.random(m) < STYLE_B_RATE)
     style_a = ~old & ~style_b
-    listing = np.where(old, ENUMERATION, SEMICOLON)  # separator inside the lists
+    inner = np.where(old, 1, 0)  # items joined by ';' (一般项目 lists) or '、' (old run-on text)
+    listing = np.where(old, ENUMERATION, SEMICOLON)
+    own = book.items.length[rows.book, rows.entity]
+    items = [
+        window(book.items, rows, rows.entity, _count(rng, ITEM_COUNTS, m), inner, rng),
+        window(book.items, rows, np.maximum(rows.second, 0), (rows.second >= 0).astype(np.int64),
+               inner, rng),
+        window(book.generic, rows, None,
+               np.maximum(_count(rng, GENERIC_COUNTS, m), (own == 0).astype(np.int64)), inner, rng),
+        window(book.unrelated, rows, None, (rng.random(m) < UNRELATED_RATE).astype(np.int64),
+               inner, rng),
+    ]
+    has_own = book.own_licences[rows.book, rows.entity] > 0
+    total = book.licences.length[rows.book, rows.entity]
+    # The entity's licences as usual; an unrelated one (餐饮服务 …) now and then.
+    licence_count = np.where(has_own, _count(rng, LICENCE_COUNTS, m),
+                             (rng.random(m) < UNRELATED_LICENCE_RATE).astype(np.int64))
+    own_end = book.own_licences[rows.book, rows.entity]
+    licences = window(book.licences, rows, rows.entity, licence_count, inner, rng,
+                      offsets=(np.where(has_own, 0, own_end), np.where(has_own, own_end, total)))
+    licensed = licences.valid
 
     slots = _Slots(book, rows)
-    a_licensed = style_a & has_licence
-    slots.add(_literal(book, "licensed_opening", a_licensed))
-    _add_list(slots, licences, a_licensed, SEMICOLON)
-    slots.add(_literal(book, "licensed_closing_long", a_licensed))
-    slots.add(_literal(book, "general_opening", ~old))
-    seen = _add_list(slots, items, np.ones(m, dtype=bool), listing)
-    slots.add(_literal(book, "general_closing", style_a | (style_b & ~has_licence)))
-    b_licensed = style_b & has_licence
-    slots.add(_literal(book, "licensed_opening", b_licensed), SEMICOLON)
-    # Old style continues the same run-on list with the licences.
-    _add_list(slots, licences, b_licensed | (old & has_licence), listing, old & seen)
-    slots.add(_literal(book, "licensed_closing_short", b_licensed))
+    slots.add(_literal(book, "licensed_opening", style_a & licensed))
+    slots.add(_literal(book, "general_opening", (style_a & ~licensed) | style_b))
+    slots.add(Pick(licences.index, style_a & licensed))
+    slots.add(_literal(book, "long_closing_then_general", style_a & licensed))
+    seen = np.zeros(m, dtype=bool)
+    for pick in items:
+        slots.add(pick, np.where(seen, listing, BARE))
+        seen |= pick.valid
+    slots.add(_literal(book, "general_closing", style_a | (style_b & ~licensed)))
+    slots.add(_literal(book, "then_licensed", style_b & licensed))
+    # Old style runs the licences on in the same list.
+    slots.add(Pick(licences.index, (style_b | old) & licensed),
+              np.where(old & seen, ENUMERATION, BARE))
+    slots.add(_literal(book, "short_closing", style_b & licensed))
     slots.add(_literal(book, "old_style_closing", old))
     return slots.join("business_scope")
 
 
-def _add_list(slots: _Slots, picks: list[Pick], active: np.ndarray, separator: np.ndarray | int,
-              seen: np.ndarray | None = None) -> np.ndarray:
-    """Add items as a list: every item after the first carries the separator."""
-    seen = np.zeros(active.size, dtype=bool) if seen is None else seen.copy()
-    for pick in picks:
-        valid = pick.valid & active
-        slots.add(Pick(pick.index, valid), np.where(seen, separator, BARE))
-        seen = seen | valid
-    return seen
-
-
 def products(book: PhraseBook, rows: Rows, rng: np.random.Generator) -> pl.Series:
     m = rows.size
-    start, length = _pool(book.products, rows, rows.entity)
     wants = rng.random(m) < np.where(rows.on_chain, PRODUCTS_RATE_CHAIN, PRODUCTS_RATE_OTHER)
     count = np.where(wants, rng.choice(np.array([1, 2, 3]), size=m, p=[0.5, 0.35, 0.15]), 0)
+    pick = window(book.products, rows, rows.entity, count, 1, rng)  # joined by '、'
     slots = _Slots(book, rows)
-    seen = _add_list(slots, window(start, length, count, 3, rng), np.ones(m, dtype=bool),
-                     ENUMERATION)
+    slots.add(pick)
     joined = slots.join("products")
-    none = np.flatnonzero(~seen)
+    none = np.flatnonzero(~pick.valid)
     return joined.scatter(none, None) if none.size else joined
 
 
@@ -164,12 +174,14 @@ def names(book: PhraseBook, rows: Rows, region: np.ndarray, suffix: np.ndarray,
     b_start, b_len = book.brand
     first = (rng.random(m) * b_len).astype(np.int64)
     second = (first + 1 + (rng.random(m) * (b_len - 1)).astype(np.int64)) % b_len
-    w_start, w_len = _pool(book.words, rows, rows.entity)
+    w_start = book.words.start[rows.book, rows.entity]
+    w_len = book.words.length[rows.book, rows.entity]
+    word = w_start + (rng.random(m) * np.maximum(w_len, 1)).astype(np.int64)
     slots = _Slots(book, rows)
     slots.add(Pick(book.region_prefix + region.astype(np.int64), everywhere))
     slots.add(Pick(b_start + first, everywhere))
     slots.add(Pick(b_start + second, everywhere))
-    slots.add(window(w_start, w_len, everywhere, 1, rng)[0])
+    slots.add(Pick(word, w_len > 0))
     slots.add(Pick(book.suffix + suffix, everywhere))
     return slots.join("name")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 # 一般项目 that any firm may carry, whatever it makes.
 GENERIC_ITEMS: tuple[str, ...] = (
-    "技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广",
     "技术服务、技术开发、技术咨询",
+    "技术交流、技术转让、技术推广",
     "货物进出口",
     "技术进出口",
     "进出口代理",

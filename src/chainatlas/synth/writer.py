@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from chainatlas.synth.schema import in_memory
 
-QUEUE_CHUNKS = 2
+QUEUE_CHUNKS = 1  # one chunk waiting while one is written: enough to overlap
 
 
 class ChunkWriter:
