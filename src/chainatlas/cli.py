@@ -242,6 +242,9 @@ def demo(
     s = settings()
     result = run_demo(s, _atlas(), enterprises, seed, region or s.demo_region, out)
     console.print(result.render())
+    print("简报文件 / briefing files:")
+    for path in result.files:
+        print(f"  {path}")
 
 
 def main() -> None:

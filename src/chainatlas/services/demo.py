@@ -47,8 +47,6 @@ class DemoResult:
             table.add_row(f"诊断 {region} · {chain_id}",
                           f"完整度 {comp:.0%}；" + "，".join(f"{k} {v}" for k, v in counts.items()))
         table.add_row("简报 briefing", str(self.briefing_dir))
-        for f in self.files:
-            table.add_row("", str(f))
         table.add_row("用时 seconds", "，".join(f"{k} {v:.1f}" for k, v in self.timings.items()))
         return table
 
