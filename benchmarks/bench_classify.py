@@ -29,8 +29,10 @@ def synthetic_text(rows: int, data: Path | None) -> pl.DataFrame:
     directory = data or Path(tempfile.mkdtemp(prefix="bench-classify-"))
     if not (directory / "enterprises.parquet").exists():
         generate(rows, 7, directory)
-    frame = pl.read_parquet(directory / "enterprises.parquet",
-                            columns=["uscc", "industry_code", "business_scope", "products"]).head(rows)
+    frame = pl.read_parquet(
+        directory / "enterprises.parquet",
+        columns=["uscc", "industry_code", "business_scope", "products"],
+    ).head(rows)
     return normalize_frame(frame, ["business_scope", "products"])
 
 
@@ -54,13 +56,16 @@ def main() -> None:
     frame = synthetic_text(args.rows, args.data)
     vocab = build_vocabulary(load_atlas())
     weights = ClassifyWeights()
-    megabytes = (frame["business_scope"].fill_null("").str.len_bytes().sum()
-                 + frame["products"].fill_null("").str.len_bytes().sum()) / 1e6
+    megabytes = (
+        frame["business_scope"].fill_null("").str.len_bytes().sum()
+        + frame["products"].fill_null("").str.len_bytes().sum()
+    ) / 1e6
 
     def raw_scan() -> None:
         frame.select(
-            pl.col(c).fill_null("").str.extract_many(vocab.patterns, overlapping=True,
-                                                     ascii_case_insensitive=True)
+            pl.col(c)
+            .fill_null("")
+            .str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
             for c in ("business_scope", "products")
         )
 
@@ -69,7 +74,10 @@ def main() -> None:
 
     sample = frame.head(args.naive_rows)
     keywords = vocab.patterns
-    texts = [f"{p or ''}\n{s or ''}".upper() for p, s in zip(sample["products"], sample["business_scope"], strict=True)]
+    texts = [
+        f"{p or ''}\n{s or ''}".upper()
+        for p, s in zip(sample["products"], sample["business_scope"], strict=True)
+    ]
     t = time.perf_counter()
     for text in texts:
         _ = [k for k in keywords if k in text]
@@ -77,7 +85,9 @@ def main() -> None:
 
     n = frame.height
     rate_full, rate_raw, rate_naive = n / t_full, n / t_raw, sample.height / t_naive
-    print(f"rows: {n:,}  text: {megabytes:,.1f} MB  keywords: {len(keywords):,}  (best of {args.runs})")
+    print(
+        f"rows: {n:,}  text: {megabytes:,.1f} MB  keywords: {len(keywords):,}  (best of {args.runs})"
+    )
     print(f"classify (full):   {rate_full:12,.0f} rows/s  {megabytes / t_full:8.1f} MB/s")
     print(f"raw automaton scan:{rate_raw:12,.0f} rows/s  {megabytes / t_raw:8.1f} MB/s")
     print(f"naive `in` loop:   {rate_naive:12,.0f} rows/s  (on {sample.height:,} rows)")

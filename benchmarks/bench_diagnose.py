@@ -80,8 +80,10 @@ def main() -> None:
 
     with Warehouse(path, read_only=True) as wh:
         firms = wh.count("enterprises")
-        print(f"warehouse: {firms:,} enterprises, {wh.count('assignments'):,} assignments, "
-              f"{wh.count('supply_links'):,} supply links")
+        print(
+            f"warehouse: {firms:,} enterprises, {wh.count('assignments'):,} assignments, "
+            f"{wh.count('supply_links'):,} supply links"
+        )
         diagnose(wh, atlas["sugarcane"], "450400")  # warm-up
         single, naive = [], []
         for city in CITIES:
@@ -94,24 +96,34 @@ def main() -> None:
                 naive.append(time.perf_counter() - t)
         med, med_naive = statistics.median(single), statistics.median(naive)
         print(f"one region × one chain (diagnose, median of {len(single)}): {med * 1000:.0f} ms")
-        print(f"baseline: counts only, scanning assignments⋈enterprises: {med_naive * 1000:.0f} ms "
-              f"(ratio baseline/diagnose {med_naive / med:.2f})")
+        print(
+            f"baseline: counts only, scanning assignments⋈enterprises: {med_naive * 1000:.0f} ms "
+            f"(ratio baseline/diagnose {med_naive / med:.2f})"
+        )
 
         t = time.perf_counter()
         batch = diagnose_all(wh, atlas, "county")
         t_all = time.perf_counter() - t
         counties = batch.chains["region_code"].n_unique()
-        print(f"all counties × all chains (diagnose_all): {t_all:.1f} s "
-              f"({counties:,} counties × {len(atlas)} chains = {batch.chains.height:,} diagnoses)")
-        sample = load_regions().filter(load_regions()["level"] == "county")["region_code"].head(
-            args.sample_counties).to_list()
+        print(
+            f"all counties × all chains (diagnose_all): {t_all:.1f} s "
+            f"({counties:,} counties × {len(atlas)} chains = {batch.chains.height:,} diagnoses)"
+        )
+        sample = (
+            load_regions()
+            .filter(load_regions()["level"] == "county")["region_code"]
+            .head(args.sample_counties)
+            .to_list()
+        )
         t = time.perf_counter()
         for code in sample:
             diagnose(wh, atlas["sugarcane"], code)
         per = (time.perf_counter() - t) / len(sample)
         loop = per * counties * len(atlas)
-        print(f"baseline: per-region loop, {per * 1000:.0f} ms each → {loop / 60:.1f} min "
-              f"extrapolated (ratio loop/batch {loop / t_all:.0f}x)")
+        print(
+            f"baseline: per-region loop, {per * 1000:.0f} ms each → {loop / 60:.1f} min "
+            f"extrapolated (ratio loop/batch {loop / t_all:.0f}x)"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:,.0f} MB")
 

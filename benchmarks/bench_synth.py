@@ -46,8 +46,10 @@ def baseline(n: int, seed: int, out: Path) -> float:
         on_chain = rnd.random() < 0.65
         if on_chain:
             node = rnd.choice(nodes)
-            items = rnd.sample(list(node.include) + [p + "生产" for p in node.products],
-                               k=min(2, len(node.include)))
+            items = rnd.sample(
+                list(node.include) + [p + "生产" for p in node.products],
+                k=min(2, len(node.include)),
+            )
             code = rnd.choice(node.industry_codes) if node.industry_codes else None
             products = "、".join(node.products[:2]) or None
         else:
@@ -63,21 +65,37 @@ def baseline(n: int, seed: int, out: Path) -> float:
         first17 = "91" + codes[r] + org
         established = dt.date(1980, 1, 1) + dt.timedelta(days=rnd.randrange(46 * 365))
         capital = round(rnd.lognormvariate(5.0, 1.3), 2)
-        rows.append({
-            "uscc": first17 + uscc_check_char(first17),
-            "name": (names[r][:2] + rnd.choice(BRAND_CHARS) + rnd.choice(BRAND_CHARS)
-                     + "科技有限公司"),
-            "region_code": codes[r], "industry_code": code, "established": established,
-            "deregistered": established + dt.timedelta(days=400) if rnd.random() < 0.08 else None,
-            "registered_capital": capital,
-            "revenue": round(capital * rnd.lognormvariate(0.3, 0.7), 2) if rnd.random() < 0.4
-            else None,
-            "employees": max(1, int(rnd.lognormvariate(2.0, 1.0))),
-            "business_scope": scope, "products": products,
-            "tags": "高新技术企业" if rnd.random() < 0.05 else None, "synthetic": True,
-        })
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema.ENTERPRISES), out / "baseline.parquet",
-                   compression="zstd")
+        rows.append(
+            {
+                "uscc": first17 + uscc_check_char(first17),
+                "name": (
+                    names[r][:2]
+                    + rnd.choice(BRAND_CHARS)
+                    + rnd.choice(BRAND_CHARS)
+                    + "科技有限公司"
+                ),
+                "region_code": codes[r],
+                "industry_code": code,
+                "established": established,
+                "deregistered": established + dt.timedelta(days=400)
+                if rnd.random() < 0.08
+                else None,
+                "registered_capital": capital,
+                "revenue": round(capital * rnd.lognormvariate(0.3, 0.7), 2)
+                if rnd.random() < 0.4
+                else None,
+                "employees": max(1, int(rnd.lognormvariate(2.0, 1.0))),
+                "business_scope": scope,
+                "products": products,
+                "tags": "高新技术企业" if rnd.random() < 0.05 else None,
+                "synthetic": True,
+            }
+        )
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=schema.ENTERPRISES),
+        out / "baseline.parquet",
+        compression="zstd",
+    )
     assert all(c in USCC_ALPHABET for c in rows[0]["uscc"])
     return n / (time.perf_counter() - started)
 
@@ -93,8 +111,9 @@ def main() -> None:
     atlas, regions = load_atlas(), load_regions()  # loaded once, outside the timing
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu = time.process_time()
-    summary = generate(args.n, args.seed, out, atlas=atlas, regions=regions,
-                       chunk_size=args.chunk_size)
+    summary = generate(
+        args.n, args.seed, out, atlas=atlas, regions=regions, chunk_size=args.chunk_size
+    )
     cpu = time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(f"synth      n={args.n:,}  chunk={args.chunk_size:,}  chains={len(atlas)}")
@@ -103,8 +122,10 @@ def main() -> None:
     print(f"  cpu      {cpu:8.1f} s   {args.n / cpu:12,.0f} enterprises per CPU-second")
     print(f"  peak RSS {peak / 1024:8.0f} MiB (before generate: {rss_before / 1024:.0f} MiB)")
     per_firm = summary.n_links / summary.n_chain_firms
-    print(f"  links    {summary.n_links:,} ({per_firm:.2f} per chain firm); "
-          f"labels {summary.n_labels:,}")
+    print(
+        f"  links    {summary.n_links:,} ({per_firm:.2f} per chain firm); "
+        f"labels {summary.n_labels:,}"
+    )
     for name, size in summary.file_bytes.items():
         print(f"  {name:13s} {size / 2**20:9.1f} MiB")
     slow = baseline(BASELINE_ROWS, args.seed, out)

@@ -26,10 +26,19 @@ edges:
 """
 
 ENTERPRISE_SCHEMA = {
-    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "industry_code": pl.String,
-    "established": pl.Date, "deregistered": pl.Date, "registered_capital": pl.Float64,
-    "revenue": pl.Float64, "employees": pl.Int64, "business_scope": pl.String,
-    "products": pl.String, "tags": pl.String, "synthetic": pl.Boolean,
+    "uscc": pl.String,
+    "name": pl.String,
+    "region_code": pl.String,
+    "industry_code": pl.String,
+    "established": pl.Date,
+    "deregistered": pl.Date,
+    "registered_capital": pl.Float64,
+    "revenue": pl.Float64,
+    "employees": pl.Int64,
+    "business_scope": pl.String,
+    "products": pl.String,
+    "tags": pl.String,
+    "synthetic": pl.Boolean,
 }
 
 
@@ -38,13 +47,29 @@ def toy_chain() -> Chain:
     return parse_template(TOY_TEMPLATE, "toy.yaml")
 
 
-def firm(i: int, region: str, scope: str, capital: float = 100.0, *,
-         deregistered: dt.date | None = None, tags: str | None = None) -> dict[str, object]:
+def firm(
+    i: int,
+    region: str,
+    scope: str,
+    capital: float = 100.0,
+    *,
+    deregistered: dt.date | None = None,
+    tags: str | None = None,
+) -> dict[str, object]:
     return {
-        "uscc": f"T{i:017d}", "name": f"测试企业{i}", "region_code": region, "industry_code": None,
-        "established": dt.date(2015, 1, 1), "deregistered": deregistered,
-        "registered_capital": capital, "revenue": None, "employees": 10,
-        "business_scope": scope, "products": None, "tags": tags, "synthetic": False,
+        "uscc": f"T{i:017d}",
+        "name": f"测试企业{i}",
+        "region_code": region,
+        "industry_code": None,
+        "established": dt.date(2015, 1, 1),
+        "deregistered": deregistered,
+        "registered_capital": capital,
+        "revenue": None,
+        "employees": 10,
+        "business_scope": scope,
+        "products": None,
+        "tags": tags,
+        "synthetic": False,
     }
 
 
@@ -53,13 +78,21 @@ def toy_firms() -> pl.DataFrame:
     广州 (440106): a×2, b×6, c×5, d×1.  Hand-worked figures in tests/diagnose."""
     rows = []
     i = 0
-    plan = [("450403", "甲料生产", 4), ("450403", "丙品组装", 3), ("450403", "丁类服务", 1),
-            ("440106", "甲料生产", 2), ("440106", "乙件制造", 6), ("440106", "丙品组装", 5),
-            ("440106", "丁类服务", 1)]
+    plan = [
+        ("450403", "甲料生产", 4),
+        ("450403", "丙品组装", 3),
+        ("450403", "丁类服务", 1),
+        ("440106", "甲料生产", 2),
+        ("440106", "乙件制造", 6),
+        ("440106", "丙品组装", 5),
+        ("440106", "丁类服务", 1),
+    ]
     for region, scope, count in plan:
         for _ in range(count):
             i += 1
-            rows.append(firm(i, region, f"{scope}；一般项目：技术服务", 1000.0 if i == 1 else 100.0))
+            rows.append(
+                firm(i, region, f"{scope}；一般项目：技术服务", 1000.0 if i == 1 else 100.0)
+            )
     rows.append(firm(99, "450403", "乙件制造", deregistered=dt.date(2020, 5, 1)))
     return pl.DataFrame(rows, schema=ENTERPRISE_SCHEMA)
 

@@ -14,12 +14,27 @@ import pytest
 
 from chainatlas.ingest.validators import make_uscc
 
-HEADER = ["统一社会信用代码", "企业名称", "所属地区", "行业代码", "成立日期", "注册资本(万元)", "经营范围", "主营产品", "企业标签"]
+HEADER = [
+    "统一社会信用代码",
+    "企业名称",
+    "所属地区",
+    "行业代码",
+    "成立日期",
+    "注册资本(万元)",
+    "经营范围",
+    "主营产品",
+    "企业标签",
+]
 
 
 def run(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "chainatlas", *args], capture_output=True, text=True,
-                          env={**os.environ, "CHAINATLAS_HOME": str(home), **env}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "chainatlas", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CHAINATLAS_HOME": str(home), **env},
+        timeout=300,
+    )
 
 
 def write_firms(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> Path:
@@ -31,8 +46,20 @@ def write_firms(path: Path, rows: list[list[str]], encoding: str = "utf-8") -> P
 
 
 def good_rows(n: int, start: int = 1, region: str = "450403") -> list[list[str]]:
-    return [[make_uscc(region, start + i), f"梧州测试糖业{start + i}有限公司", region, "1340", "2012-05-01",
-             str(100 + i), "甘蔗制糖；白砂糖生产", "白砂糖", ""] for i in range(n)]
+    return [
+        [
+            make_uscc(region, start + i),
+            f"梧州测试糖业{start + i}有限公司",
+            region,
+            "1340",
+            "2012-05-01",
+            str(100 + i),
+            "甘蔗制糖；白砂糖生产",
+            "白砂糖",
+            "",
+        ]
+        for i in range(n)
+    ]
 
 
 def test_chains_list_show_validate(tmp_path: Path) -> None:
@@ -41,9 +68,12 @@ def test_chains_list_show_validate(tmp_path: Path) -> None:
     chain = json.loads(run(["chains", "show", "sugarcane", "--format", "json"], tmp_path).stdout)
     assert chain["schema"] == "chainatlas.chain/1" and len(chain["nodes"]) >= 15
     bad = tmp_path / "bad.yaml"
-    bad.write_text("id: bad\nname_zh: 坏\nname_en: Bad\nnodes:\n"
-                   "  - {id: a, name_zh: 甲, name_en: A, stage: upstream}\n"
-                   "edges:\n  - {supplier: a, customer: ghost}\n", "utf-8")
+    bad.write_text(
+        "id: bad\nname_zh: 坏\nname_en: Bad\nnodes:\n"
+        "  - {id: a, name_zh: 甲, name_en: A, stage: upstream}\n"
+        "edges:\n  - {supplier: a, customer: ghost}\n",
+        "utf-8",
+    )
     result = run(["chains", "validate", str(bad)], tmp_path)
     assert result.returncode == 1
     assert f"{bad}:7: edges[0].customer" in result.stderr and "ghost" in result.stderr
@@ -51,8 +81,12 @@ def test_chains_list_show_validate(tmp_path: Path) -> None:
 
 def test_ingest_reports_bad_rows_and_loads_the_good_ones(tmp_path: Path) -> None:
     rows = good_rows(3)
-    rows.append(["91450400MA5XXXXXX1", "坏代码", "450403", "1340", "2012-05-01", "1", "甘蔗制糖", "", ""])
-    rows.append([make_uscc("450403", 99), "错区", "999999", "1340", "2012-05-01", "1", "甘蔗制糖", "", ""])
+    rows.append(
+        ["91450400MA5XXXXXX1", "坏代码", "450403", "1340", "2012-05-01", "1", "甘蔗制糖", "", ""]
+    )
+    rows.append(
+        [make_uscc("450403", 99), "错区", "999999", "1340", "2012-05-01", "1", "甘蔗制糖", "", ""]
+    )
     rows.append(rows[0])  # duplicate key
     file = write_firms(tmp_path / "firms.csv", rows, encoding="gb18030")
     result = run(["ingest", "enterprises", str(file)], tmp_path / "home")
@@ -61,8 +95,11 @@ def test_ingest_reports_bad_rows_and_loads_the_good_ones(tmp_path: Path) -> None
     assert (summary["accepted"], summary["rejected"]) == (3, 3)
     errors = (tmp_path / "firms.csv.errors.csv").read_text("utf-8-sig")
     assert "5,统一社会信用代码" in errors and "6,所属地区" in errors and "7," in errors
-    diagnosis = json.loads(run(["diagnose", "-r", "450400", "-c", "sugarcane", "--format", "json"],
-                               tmp_path / "home").stdout)
+    diagnosis = json.loads(
+        run(
+            ["diagnose", "-r", "450400", "-c", "sugarcane", "--format", "json"], tmp_path / "home"
+        ).stdout
+    )
     milling = next(n for n in diagnosis["nodes"] if n["id"] == "raw_sugar_milling")
     assert milling["firm_count"] == 3
 
@@ -87,10 +124,12 @@ def test_killed_ingest_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:
     run(["ingest", "enterprises", str(write_firms(tmp_path / "first.csv", good_rows(5)))], home)
     before = run(["diagnose", "-r", "450400", "-c", "sugarcane", "--format", "json"], home).stdout
     big = write_firms(tmp_path / "big.csv", good_rows(3000, start=1000, region="450481"))
-    proc = subprocess.Popen([sys.executable, "-m", "chainatlas", "ingest", "enterprises", str(big)],
-                            stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "CHAINATLAS_HOME": str(home),
-                                 "CHAINATLAS_FAULT_PAUSE_IN_LOAD": "60"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chainatlas", "ingest", "enterprises", str(big)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CHAINATLAS_HOME": str(home), "CHAINATLAS_FAULT_PAUSE_IN_LOAD": "60"},
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "FAULT-PAUSE"
     proc.send_signal(signal.SIGKILL)
@@ -101,8 +140,23 @@ def test_killed_ingest_leaves_the_warehouse_as_it_was(tmp_path: Path) -> None:
 
 
 def test_classify_without_loading(tmp_path: Path) -> None:
-    file = write_firms(tmp_path / "f.csv", good_rows(2) + [[make_uscc("440106", 7), "餐馆", "440106", "6210",
-                                                             "2019-01-01", "10", "餐饮服务", "", ""]])
+    file = write_firms(
+        tmp_path / "f.csv",
+        [
+            *good_rows(2),
+            [
+                make_uscc("440106", 7),
+                "餐馆",
+                "440106",
+                "6210",
+                "2019-01-01",
+                "10",
+                "餐饮服务",
+                "",
+                "",
+            ],
+        ],
+    )
     out = tmp_path / "assignments.csv"
     result = run(["classify", "-i", str(file), "-o", str(out)], tmp_path / "home")
     assert result.returncode == 0, result.stderr
@@ -125,6 +179,8 @@ def test_diagnose_writes_files(tmp_path: Path, fmt: str) -> None:
     home = tmp_path / "home"
     run(["ingest", "enterprises", str(write_firms(tmp_path / "f.csv", good_rows(4)))], home)
     out = tmp_path / f"d.{fmt}"
-    result = run(["diagnose", "-r", "450400", "-c", "sugarcane", "--format", fmt, "--out", str(out)], home)
+    result = run(
+        ["diagnose", "-r", "450400", "-c", "sugarcane", "--format", fmt, "--out", str(out)], home
+    )
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 1000

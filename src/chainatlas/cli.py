@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +12,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chainatlas.atlas.model import Chain
 from chainatlas.settings import Settings
 
-app = typer.Typer(help="chainatlas — 产业链图谱、企业归链与区域诊断 / industrial-chain atlas and diagnosis",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="chainatlas — 产业链图谱、企业归链与区域诊断 / industrial-chain atlas and diagnosis",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 chains_app = typer.Typer(help="产业链图谱 / chain templates", no_args_is_help=True)
 ingest_app = typer.Typer(help="导入数据 / load data into the warehouse", no_args_is_help=True)
 app.add_typer(chains_app, name="chains")
@@ -25,12 +29,12 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-class ListFormat(str, Enum):
+class ListFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     table = "table"
     json = "json"
     xlsx = "xlsx"
@@ -47,7 +51,7 @@ def settings() -> Settings:
     return Settings()
 
 
-def _atlas(chains_dir: Path | None = None):  # type: ignore[no-untyped-def]
+def _atlas(chains_dir: Path | None = None) -> dict[str, Chain]:
     from chainatlas.atlas import AtlasError, load_atlas
 
     extra = chains_dir or settings().chains_dir
@@ -60,12 +64,19 @@ def _atlas(chains_dir: Path | None = None):  # type: ignore[no-untyped-def]
         raise  # unreachable
 
 
-ChainsDir = Annotated[Path | None, typer.Option("--chains-dir", help="自定义模板目录 / your own templates (add or override by id)")]
+ChainsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--chains-dir", help="自定义模板目录 / your own templates (add or override by id)"
+    ),
+]
 
 
 @chains_app.command("list")
-def chains_list(fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
-                chains_dir: ChainsDir = None) -> None:
+def chains_list(
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    chains_dir: ChainsDir = None,
+) -> None:
     """列出产业链 / list the chains of the atlas."""
     from chainatlas.atlas.export import chain_summary
 
@@ -75,13 +86,18 @@ def chains_list(fmt: Annotated[ListFormat, typer.Option("--format")] = ListForma
         return
     table = Table("id", "产业链", "chain", "类别", "环节 nodes", "供应关系 edges")
     for r in rows:
-        table.add_row(r["id"], r["name_zh"], r["name_en"], r["category"], str(r["nodes"]), str(r["edges"]))
+        table.add_row(
+            r["id"], r["name_zh"], r["name_en"], r["category"], str(r["nodes"]), str(r["edges"])
+        )
     console.print(table)
 
 
 @chains_app.command("show")
-def chains_show(chain_id: str, fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
-                chains_dir: ChainsDir = None) -> None:
+def chains_show(
+    chain_id: str,
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    chains_dir: ChainsDir = None,
+) -> None:
     """显示一条产业链 / show one chain's nodes and edges."""
     from chainatlas.atlas.export import chain_to_dict
 
@@ -95,8 +111,14 @@ def chains_show(chain_id: str, fmt: Annotated[ListFormat, typer.Option("--format
     console.print(f"[bold]{data['name_zh']}[/] / {data['name_en']}  ({data['id']})")
     table = Table("层 layer", "阶段 stage", "id", "环节", "行业代码 codes", "关键词 include")
     for n in sorted(data["nodes"], key=lambda n: (n["layer"], n["stage"])):
-        table.add_row(str(n["layer"]), n["stage"], n["id"], n["name_zh"], ",".join(n["industry_codes"]),
-                      "、".join(n["include"][:6]))
+        table.add_row(
+            str(n["layer"]),
+            n["stage"],
+            n["id"],
+            n["name_zh"],
+            ",".join(n["industry_codes"]),
+            "、".join(n["include"][:6]),
+        )
     console.print(table)
     edges = Table("供应方 supplier", "→ 需求方 customer", "物流 flow", "回用 recycling")
     for e in data["edges"]:
@@ -105,7 +127,11 @@ def chains_show(chain_id: str, fmt: Annotated[ListFormat, typer.Option("--format
 
 
 @chains_app.command("validate")
-def chains_validate(paths: Annotated[list[Path] | None, typer.Argument(help="模板文件或目录 / files or directories")] = None) -> None:
+def chains_validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="模板文件或目录 / files or directories")
+    ] = None,
+) -> None:
     """校验模板 / validate templates (the shipped library plus the given files or directories)."""
     from chainatlas.atlas import AtlasError, load_atlas, parse_template
     from chainatlas.atlas.loader import check_alignments
@@ -137,9 +163,13 @@ def chains_validate(paths: Annotated[list[Path] | None, typer.Argument(help="模
 
 @app.command()
 def synth(
-    enterprises: Annotated[int, typer.Option("--enterprises", "-n", help="企业数 / number of firms")] = 100_000,
+    enterprises: Annotated[
+        int, typer.Option("--enterprises", "-n", help="企业数 / number of firms")
+    ] = 100_000,
     seed: Annotated[int, typer.Option(help="随机种子 / seed")] = 42,
-    out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")] = Path("synthetic"),
+    out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")] = Path(
+        "synthetic"
+    ),
 ) -> None:
     """生成合成数据（已标注为合成）/ generate a labelled synthetic national population."""
     from chainatlas.services.data import run_synth
@@ -187,7 +217,9 @@ def classify_cmd(
 
 @app.command()
 def evaluate(
-    labelled: Annotated[Path | None, typer.Option("--set", help="标注集 / labelled set (default: shipped)")] = None,
+    labelled: Annotated[
+        Path | None, typer.Option("--set", help="标注集 / labelled set (default: shipped)")
+    ] = None,
     fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
 ) -> None:
     """评估归链准确率 / precision, recall and F1 per chain on the labelled set."""

@@ -19,6 +19,11 @@ def test_sugarcane_neighbours_layers_and_paths() -> None:
         if not e.recycling:
             assert layer[e.supplier] < layer[e.customer]
     found = paths(chain, "cane_seedling", "bagasse_tableware")
-    assert ["cane_seedling", "cane_planting", "raw_sugar_milling", "bagasse_pulp_paper",
-            "bagasse_tableware"] in found
+    assert [
+        "cane_seedling",
+        "cane_planting",
+        "raw_sugar_milling",
+        "bagasse_pulp_paper",
+        "bagasse_tableware",
+    ] in found
     assert "cane_seedling" in upstream_closure(chain, "yeast_extract")

@@ -77,8 +77,11 @@ def test_user_directory_adds_and_overrides(tmp_path: Path) -> None:
 
 
 def test_alignment_to_a_chain_above_is_checked(tmp_path: Path) -> None:
-    city = GOOD.replace("id: toy", "id: wz_sugar\nlevel: city\nregion_code: '450400'\n"
-                        "aligns_to: {chain: sugarcane, level: province, nodes: {a: cane_planting, b: nope}}")
+    city = GOOD.replace(
+        "id: toy",
+        "id: wz_sugar\nlevel: city\nregion_code: '450400'\n"
+        "aligns_to: {chain: sugarcane, level: province, nodes: {a: cane_planting, b: nope}}",
+    )
     (tmp_path / "wz.yaml").write_text(city, "utf-8")
     with pytest.raises(AtlasError, match="nope"):
         load_atlas([tmp_path])

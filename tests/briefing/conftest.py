@@ -20,23 +20,46 @@ from chainatlas.atlas import Chain, load_atlas
 from chainatlas.diagnose import Diagnosis, diagnose
 
 SEED = 20240601
-LOCAL = ("450403", "450481", "450422")          # 梧州: 万秀区, 岑溪市, 藤县
+LOCAL = ("450403", "450481", "450422")  # 梧州: 万秀区, 岑溪市, 藤县
 ELSEWHERE = ("440106", "530102", "450102", "320102", "510104")
 NATIONAL_PER_NODE = 40
 LOCAL_PLAN: dict[str, int] = {
-    "cane_seedling": 30, "cane_planting": 30, "cane_agri_inputs": 10, "cane_machinery": 0,
-    "cane_farm_services": 8, "sugar_equipment": 4, "raw_sugar_milling": 2, "refined_sugar": 12,
-    "sugar_trade_logistics": 3, "sugar_food_beverage": 12, "bagasse_pulp_paper": 0,
-    "bagasse_tableware": 9, "bagasse_power": 10, "molasses_ethanol": 0, "yeast_extract": 6,
-    "filter_mud_fertiliser": 9, "cane_top_feed": 3, "sugar_testing_rd": 12, "cane_insurance": 5,
+    "cane_seedling": 30,
+    "cane_planting": 30,
+    "cane_agri_inputs": 10,
+    "cane_machinery": 0,
+    "cane_farm_services": 8,
+    "sugar_equipment": 4,
+    "raw_sugar_milling": 2,
+    "refined_sugar": 12,
+    "sugar_trade_logistics": 3,
+    "sugar_food_beverage": 12,
+    "bagasse_pulp_paper": 0,
+    "bagasse_tableware": 9,
+    "bagasse_power": 10,
+    "molasses_ethanol": 0,
+    "yeast_extract": 6,
+    "filter_mud_fertiliser": 9,
+    "cane_top_feed": 3,
+    "sugar_testing_rd": 12,
+    "cane_insurance": 5,
 }
 BIG_LOCAL_FIRM_NODE = "cane_top_feed"
 
 SCHEMA = {
-    "uscc": pl.String, "name": pl.String, "region_code": pl.String, "industry_code": pl.String,
-    "established": pl.Date, "deregistered": pl.Date, "registered_capital": pl.Float64,
-    "revenue": pl.Float64, "employees": pl.Int64, "business_scope": pl.String,
-    "products": pl.String, "tags": pl.String, "synthetic": pl.Boolean,
+    "uscc": pl.String,
+    "name": pl.String,
+    "region_code": pl.String,
+    "industry_code": pl.String,
+    "established": pl.Date,
+    "deregistered": pl.Date,
+    "registered_capital": pl.Float64,
+    "revenue": pl.Float64,
+    "employees": pl.Int64,
+    "business_scope": pl.String,
+    "products": pl.String,
+    "tags": pl.String,
+    "synthetic": pl.Boolean,
 }
 
 
@@ -47,17 +70,23 @@ def seeded_firms(chain: Chain, seed: int = SEED) -> pl.DataFrame:
     def add(node_id: str, region: str, capital: float) -> None:
         node = chain.node(node_id)
         i = len(rows)
-        rows.append({
-            "uscc": f"S{i:017d}", "name": f"{node.name_zh[:4]}测试企业{i}", "region_code": region,
-            "industry_code": node.industry_codes[0] if node.industry_codes else None,
-            "established": dt.date(2012, 1, 1), "deregistered": None,
-            "registered_capital": round(capital, 2),
-            "revenue": round(capital * rnd.uniform(0.5, 3), 2) if rnd.random() < 0.5 else None,
-            "employees": rnd.randint(5, 500),
-            "business_scope": "、".join(rnd.sample(node.include, min(2, len(node.include)))),
-            "products": None, "tags": rnd.choice([None, None, "上市", "高新技术企业", "专精特新"]),
-            "synthetic": True,
-        })
+        rows.append(
+            {
+                "uscc": f"S{i:017d}",
+                "name": f"{node.name_zh[:4]}测试企业{i}",
+                "region_code": region,
+                "industry_code": node.industry_codes[0] if node.industry_codes else None,
+                "established": dt.date(2012, 1, 1),
+                "deregistered": None,
+                "registered_capital": round(capital, 2),
+                "revenue": round(capital * rnd.uniform(0.5, 3), 2) if rnd.random() < 0.5 else None,
+                "employees": rnd.randint(5, 500),
+                "business_scope": "、".join(rnd.sample(node.include, min(2, len(node.include)))),
+                "products": None,
+                "tags": rnd.choice([None, None, "上市", "高新技术企业", "专精特新"]),
+                "synthetic": True,
+            }
+        )
 
     for node in chain.nodes:
         for _ in range(NATIONAL_PER_NODE):

@@ -38,8 +38,12 @@ def box(g: ET.Element) -> tuple[float, float, float, float]:
     rects = [r for r in g.findall(f"{SVG}rect") if r.get("class") == "box"]
     assert len(rects) == 1
     r = rects[0]
-    return (float(r.get("x", 0)), float(r.get("y", 0)), float(r.get("width", 0)),
-            float(r.get("height", 0)))
+    return (
+        float(r.get("x", 0)),
+        float(r.get("y", 0)),
+        float(r.get("width", 0)),
+        float(r.get("height", 0)),
+    )
 
 
 def texts(g: ET.Element) -> list[str]:
@@ -93,14 +97,23 @@ def test_edges_supply_solid_with_arrows_recycling_dashed(sugarcane: Chain) -> No
     assert len(paths) == len(sugarcane.edges)
     recycling = [p for p in paths if "recycling" in p.get("class", "")]
     assert [(p.get("data-supplier"), p.get("data-customer")) for p in recycling] == [
-        (e.supplier, e.customer) for e in sugarcane.edges if e.recycling]
+        (e.supplier, e.customer) for e in sugarcane.edges if e.recycling
+    ]
     for p in paths:
         assert p.get("marker-end", "").startswith("url(#")
         assert bool(p.get("stroke-dasharray")) == ("recycling" in p.get("class", ""))
     # the loop is drawn through a channel outside the bands: above the topmost box
     top = min(box(g)[1] for g in node_groups(root).values())
-    ys = [float(v) for tok in recycling[0].get("d", "").replace("M", " ").replace("L", " ")
-          .replace("Q", " ").split() for v in tok.split(",")[1:]]
+    ys = [
+        float(v)
+        for tok in recycling[0]
+        .get("d", "")
+        .replace("M", " ")
+        .replace("L", " ")
+        .replace("Q", " ")
+        .split()
+        for v in tok.split(",")[1:]
+    ]
     assert min(ys) < top
     ids = {m.get("id") for m in root.iter(f"{SVG}marker")}
     assert all(p.get("marker-end", "")[5:-1] in ids for p in paths)
@@ -114,8 +127,11 @@ def test_layout_left_to_right_by_layer_inside_stage_bands(sugarcane: Chain) -> N
         if not e.recycling:
             assert boxes[e.supplier][0] + boxes[e.supplier][2] < boxes[e.customer][0]
     # nodes of a deeper layer never sit left of a shallower one (sources may move right)
-    sources = {n for n in sugarcane.node_ids
-               if not any(e.customer == n and not e.recycling for e in sugarcane.edges)}
+    sources = {
+        n
+        for n in sugarcane.node_ids
+        if not any(e.customer == n and not e.recycling for e in sugarcane.edges)
+    }
     for a in sugarcane.node_ids:
         for b in sugarcane.node_ids:
             if a not in sources and b not in sources and layer[a] < layer[b]:
@@ -139,8 +155,14 @@ def test_deterministic_and_cjk_font_stack(sugarcane: Chain, diagnosis: Diagnosis
     assert "WenQuanYi Micro Hei" in root.get("font-family", "")
     legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "legend")
     assert [t for t in texts(legend)] == [
-        "缺链 Missing", "弱链 Weak", "一般 Present", "强链 Strong", "断链 Break",
-        "供应关系 Supply", "循环利用 Recycling"]
+        "缺链 Missing",
+        "弱链 Weak",
+        "一般 Present",
+        "强链 Strong",
+        "断链 Break",
+        "供应关系 Supply",
+        "循环利用 Recycling",
+    ]
 
 
 def test_english_labels(sugarcane: Chain, diagnosis: Diagnosis) -> None:
@@ -164,7 +186,7 @@ def test_every_atlas_chain_lays_out_without_overlap(chain_id: str) -> None:
     items = sorted(boxes.items())
     for i, (a, ra) in enumerate(items):
         assert ra[0] >= 0 and ra[0] + ra[2] <= w and ra[1] >= 0 and ra[1] + ra[3] <= h, a
-        for b, rb in items[i + 1:]:
+        for b, rb in items[i + 1 :]:
             assert not overlap(ra, rb), (a, b)
     edges = [p for p in root.iter(f"{SVG}path") if "edge" in p.get("class", "").split()]
     assert len(edges) == len(chain.edges)
@@ -175,7 +197,8 @@ def test_wrap_label_prefers_parenthesis_and_fits() -> None:
     assert lines == ["蔗区农资", "（肥料、农药、地膜）"]
     assert all(text_width(line, 13, bold=True) <= 140 for line in lines)
     assert wrap_label("精制糖", 140, 13) == ["精制糖"]
-    long = wrap_label("Farm inputs for cane (fertiliser, agrochemicals, mulch film)", 120, 12,
-                      max_lines=2)
+    long = wrap_label(
+        "Farm inputs for cane (fertiliser, agrochemicals, mulch film)", 120, 12, max_lines=2
+    )
     assert len(long) == 2 and long[-1].endswith("…")
     assert all(text_width(line, 12) <= 120 for line in long)

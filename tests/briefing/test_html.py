@@ -18,8 +18,14 @@ from chainatlas.diagnose import Diagnosis
 
 WHEN = dt.datetime(2025, 6, 1, 9, 30)
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def test_title_banner_and_every_node(sugarcane: Chain, diagnosis: Diagnosis) -> None:
@@ -33,8 +39,8 @@ def test_title_banner_and_every_node(sugarcane: Chain, diagnosis: Diagnosis) -> 
     kinds = {"build": "建链", "fill": "补链", "extend": "延链", "strengthen": "强链"}
     assert [a.kind for a in diagnosis.actions] == ["fill", "extend", "strengthen"]
     for a in diagnosis.actions:
-        row = page[page.index(f'<tr class="action-{a.kind}">'):]
-        row = row[:row.index("</tr>")]
+        row = page[page.index(f'<tr class="action-{a.kind}">') :]
+        row = row[: row.index("</tr>")]
         assert kinds[a.kind] in row and escape(a.reason_zh, quote=False) in row
     assert "区位熵(户数)" in page and "区位熵(资本)" in page and "全国占比" in page
     # lead firms with score components and weights
@@ -66,7 +72,7 @@ def test_self_contained_and_well_formed_svg(sugarcane: Chain, diagnosis: Diagnos
     assert "<script" not in page.lower()
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert set(re.findall(r"https?://[^\s\"')]+", page)) == {"http://www.w3.org/2000/svg"}
-    svg = page[page.index("<svg"):page.index("</svg>") + len("</svg>")]
+    svg = page[page.index("<svg") : page.index("</svg>") + len("</svg>")]
     ET.fromstring(svg)
     assert page == diagnosis_html(diagnosis, sugarcane, generated_at=WHEN)
 
@@ -75,8 +81,9 @@ def test_autoescape(sugarcane: Chain, diagnosis: Diagnosis) -> None:
     nodes = list(diagnosis.nodes)
     firm = nodes[0].lead_firms[0].model_copy(update={"name": "<script>alert(1)</script>"})
     nodes[0] = nodes[0].model_copy(update={"lead_firms": [firm]})
-    page = diagnosis_html(diagnosis.model_copy(update={"nodes": nodes}), sugarcane,
-                          generated_at=WHEN)
+    page = diagnosis_html(
+        diagnosis.model_copy(update={"nodes": nodes}), sugarcane, generated_at=WHEN
+    )
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
@@ -119,8 +126,9 @@ def test_terminal_table(diagnosis: Diagnosis) -> None:
 
 
 @pytest.mark.browser
-def test_renders_in_headless_chromium(tmp_path: Path, sugarcane: Chain,
-                                      diagnosis: Diagnosis) -> None:
+def test_renders_in_headless_chromium(
+    tmp_path: Path, sugarcane: Chain, diagnosis: Diagnosis
+) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip("chromium is not installed")
@@ -162,9 +170,13 @@ def test_renders_in_headless_chromium(tmp_path: Path, sugarcane: Chain,
                 return [b.left, b.top, b.width, b.height]; })""")
             assert len(rects) == len(sugarcane.nodes)
             for i, a in enumerate(rects):
-                for b in rects[i + 1:]:
-                    assert not (a[0] < b[0] + b[2] and b[0] < a[0] + a[2]
-                                and a[1] < b[1] + b[3] and b[1] < a[1] + a[3])
+                for b in rects[i + 1 :]:
+                    assert not (
+                        a[0] < b[0] + b[2]
+                        and b[0] < a[0] + a[2]
+                        and a[1] < b[1] + b[3]
+                        and b[1] < a[1] + a[3]
+                    )
             # CJK glyphs come from a CJK font, not from tofu boxes
             cdp = page.context.new_cdp_session(page)
             cdp.send("DOM.enable")
@@ -172,13 +184,16 @@ def test_renders_in_headless_chromium(tmp_path: Path, sugarcane: Chain,
             doc = cdp.send("DOM.getDocument", {"depth": -1})
             used: dict[str, list[str]] = {}
             for selector in ("h1", "svg.chain-map g.node text"):
-                node = cdp.send("DOM.querySelector",
-                                {"nodeId": doc["root"]["nodeId"], "selector": selector})
+                node = cdp.send(
+                    "DOM.querySelector", {"nodeId": doc["root"]["nodeId"], "selector": selector}
+                )
                 fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]})
                 used[selector] = [f["familyName"] for f in fonts["fonts"] if f["glyphCount"]]
             for selector, families in used.items():
-                assert any("CJK" in f or "Han Sans" in f or "YaHei" in f or "WenQuanYi" in f
-                           for f in families), (selector, families)
+                assert any(
+                    "CJK" in f or "Han Sans" in f or "YaHei" in f or "WenQuanYi" in f
+                    for f in families
+                ), (selector, families)
             width = page.evaluate("""() => {
                 const c = document.createElement('canvas').getContext('2d');
                 c.font = '20px "Noto Sans CJK SC"';

@@ -25,8 +25,11 @@ def test_sheets_and_synthetic_note(workbook: openpyxl.Workbook) -> None:
     overview = workbook["概览"]
     assert overview["A1"].value == "广西壮族自治区梧州市·甘蔗制糖产业链诊断"
     assert str(overview["A3"].value).startswith("合成数据 / SYNTHETIC DATA")
-    values = {row[0]: row[1] for row in overview.iter_rows(min_col=1, max_col=2, values_only=True)
-              if row[0]}
+    values = {
+        row[0]: row[1]
+        for row in overview.iter_rows(min_col=1, max_col=2, values_only=True)
+        if row[0]
+    }
     assert values["本地企业数"] > 0 and values["断链"] == 2
     assert "补链" in values and "延链" in values  # action rows
 
@@ -36,8 +39,9 @@ def test_node_sheet(workbook: openpyxl.Workbook, diagnosis: Diagnosis) -> None:
     header = [c.value for c in ws[1]]
     assert header[:3] == ["环节代码", "环节", "阶段"]
     assert ws.max_row == len(diagnosis.nodes) + 1
-    rows = {r[0]: dict(zip(header, r, strict=True))
-            for r in ws.iter_rows(min_row=2, values_only=True)}
+    rows = {
+        r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)
+    }
     assert set(rows) == {n.id for n in diagnosis.nodes}
     status = {"missing": "缺链", "weak": "弱链", "present": "一般", "strong": "强链"}
     for n in diagnosis.nodes:
@@ -68,10 +72,10 @@ def test_lead_firm_sheet(workbook: openpyxl.Workbook, diagnosis: Diagnosis) -> N
     assert row[header.index("规模（权重0.45）")] == pytest.approx(first.components["size"])
 
 
-def test_definitions_and_english(tmp_path: Path, diagnosis: Diagnosis,
-                                 real_data_diagnosis: Diagnosis) -> None:
-    wb = openpyxl.load_workbook(diagnosis_xlsx(diagnosis, tmp_path / "d.xlsx",
-                                               generated_at=WHEN))
+def test_definitions_and_english(
+    tmp_path: Path, diagnosis: Diagnosis, real_data_diagnosis: Diagnosis
+) -> None:
+    wb = openpyxl.load_workbook(diagnosis_xlsx(diagnosis, tmp_path / "d.xlsx", generated_at=WHEN))
     terms = [r[0] for r in wb["说明"].iter_rows(values_only=True) if r[0]]
     assert {"区位熵 LQ", "缺链", "强链", "弱链", "断链", "产业链完整度"} <= set(terms)
     en = openpyxl.load_workbook(diagnosis_xlsx(real_data_diagnosis, tmp_path / "en.xlsx", "en"))

@@ -7,9 +7,19 @@ from chainatlas.classify import build_vocabulary, classify
 VOCAB = build_vocabulary({"sugarcane": load_atlas()["sugarcane"]})
 
 
-def run(rows: list[tuple[str, str | None, str | None, str | None]]) -> dict[str, dict[str, tuple[float, str]]]:
-    frame = pl.DataFrame(rows, schema={"uscc": pl.String, "industry_code": pl.String,
-                                       "business_scope": pl.String, "products": pl.String}, orient="row")
+def run(
+    rows: list[tuple[str, str | None, str | None, str | None]],
+) -> dict[str, dict[str, tuple[float, str]]]:
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "uscc": pl.String,
+            "industry_code": pl.String,
+            "business_scope": pl.String,
+            "products": pl.String,
+        },
+        orient="row",
+    )
     out: dict[str, dict[str, tuple[float, str]]] = {}
     for r in classify(frame, VOCAB).iter_rows(named=True):
         out.setdefault(r["uscc"], {})[r["node_id"]] = (r["score"], r["method"])
@@ -17,12 +27,14 @@ def run(rows: list[tuple[str, str | None, str | None, str | None]]) -> dict[str,
 
 
 def test_keywords_codes_and_noisy_or() -> None:
-    got = run([
-        ("mill", "1340", "甘蔗制糖；白砂糖生产", "白砂糖"),
-        ("scope", None, "蔗渣制浆", None),
-        ("code", "0133", "一般项目：农产品收购", None),
-        ("none", "5211", "日用百货销售", "洗衣粉"),
-    ])
+    got = run(
+        [
+            ("mill", "1340", "甘蔗制糖；白砂糖生产", "白砂糖"),
+            ("scope", None, "蔗渣制浆", None),
+            ("code", "0133", "一般项目：农产品收购", None),
+            ("none", "5211", "日用百货销售", "洗衣粉"),
+        ]
+    )
     score, method = got["mill"]["raw_sugar_milling"]
     # products 白砂糖 0.6, scope 甘蔗制糖 0.45 (白砂糖 again counts once), code agrees 0.35
     assert score == pytest.approx(1 - 0.4 * 0.55 * 0.65) and method == "keyword+code"
@@ -32,10 +44,12 @@ def test_keywords_codes_and_noisy_or() -> None:
 
 
 def test_exclusion_inside_a_phrase_cancels_only_that_occurrence() -> None:
-    got = run([
-        ("trader", None, "白砂糖批发；食品销售", None),
-        ("mill", None, "甘蔗制糖；白砂糖批发", None),
-    ])
+    got = run(
+        [
+            ("trader", None, "白砂糖批发；食品销售", None),
+            ("mill", None, "甘蔗制糖；白砂糖批发", None),
+        ]
+    )
     assert "raw_sugar_milling" not in got["trader"] and "sugar_trade_logistics" in got["trader"]
     assert "raw_sugar_milling" in got["mill"]
 
@@ -55,22 +69,46 @@ def test_only_defining_codes_assign_on_their_own() -> None:
     # 7452 检测服务 is listed on the testing node but is far broader than it: no code-only node;
     # 1340 制糖业 sits on milling and refining, and the template makes it defining for milling
     assert run([("x", "7452", "一般项目：检验检测服务", None)]) == {}
-    assert run([("y", "1340", "一般项目：食品销售", None)]) == {"y": {"raw_sugar_milling": (0.5, "code")}}
+    assert run([("y", "1340", "一般项目：食品销售", None)]) == {
+        "y": {"raw_sugar_milling": (0.5, "code")}
+    }
 
 
 def test_ascii_keywords_match_case_insensitively() -> None:
     vocab = build_vocabulary(load_atlas())
-    frame = pl.DataFrame({"uscc": ["a"], "industry_code": [None], "business_scope": ["topcon电池片生产"],
-                          "products": [None]}, schema_overrides={"industry_code": pl.String, "products": pl.String})
+    frame = pl.DataFrame(
+        {
+            "uscc": ["a"],
+            "industry_code": [None],
+            "business_scope": ["topcon电池片生产"],
+            "products": [None],
+        },
+        schema_overrides={"industry_code": pl.String, "products": pl.String},
+    )
     ascii_keywords = [k for k in vocab.patterns if k.isascii() and k.isalpha()]
     assert ascii_keywords, "the atlas carries ASCII keywords"
     upper = frame.with_columns(pl.col("business_scope").str.to_uppercase())
-    assert classify(frame, vocab).select("chain_id", "node_id").equals(
-        classify(upper, vocab).select("chain_id", "node_id"))
+    assert (
+        classify(frame, vocab)
+        .select("chain_id", "node_id")
+        .equals(classify(upper, vocab).select("chain_id", "node_id"))
+    )
 
 
 def test_every_firm_row_order_gives_the_same_assignments() -> None:
-    rows = [("a", "1340", "甘蔗制糖", None), ("b", None, "蔗渣发电", None), ("c", "0133", None, None)]
-    frame = pl.DataFrame(rows, schema={"uscc": pl.String, "industry_code": pl.String,
-                                       "business_scope": pl.String, "products": pl.String}, orient="row")
+    rows = [
+        ("a", "1340", "甘蔗制糖", None),
+        ("b", None, "蔗渣发电", None),
+        ("c", "0133", None, None),
+    ]
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "uscc": pl.String,
+            "industry_code": pl.String,
+            "business_scope": pl.String,
+            "products": pl.String,
+        },
+        orient="row",
+    )
     assert classify(frame, VOCAB).equals(classify(frame.reverse(), VOCAB))

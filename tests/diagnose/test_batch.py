@@ -4,12 +4,17 @@ from chainatlas.diagnose import diagnose
 from chainatlas.diagnose.batch import diagnose_all
 
 
-@pytest.mark.parametrize("level,code", [("city", "450400"), ("county", "450403"), ("province", "440000"),
-                                        ("city", "440100")])
+@pytest.mark.parametrize(
+    "level,code",
+    [("city", "450400"), ("county", "450403"), ("province", "440000"), ("city", "440100")],
+)
 def test_batch_equals_single_region(toy_warehouse, toy_chain, level: str, code: str) -> None:  # type: ignore[no-untyped-def]
     batch = diagnose_all(toy_warehouse, {"toy": toy_chain}, level)
     single = diagnose(toy_warehouse, toy_chain, code)
-    rows = {r["node_id"]: r for r in batch.nodes.filter(batch.nodes["region_code"] == code).iter_rows(named=True)}
+    rows = {
+        r["node_id"]: r
+        for r in batch.nodes.filter(batch.nodes["region_code"] == code).iter_rows(named=True)
+    }
     for node in single.nodes:
         row = rows[node.id]
         assert row["firm_count"] == node.firm_count

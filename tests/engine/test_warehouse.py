@@ -12,7 +12,7 @@ def test_ibis_create_table_is_broken_and_our_write_path_works(tmp_path: Path) ->
     """DESIGN §7: ibis 12's create_table fails on this DuckDB; replace_table/materialize work."""
     wh = Warehouse(tmp_path / "w.duckdb")
     frame = pl.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "x"]})
-    with pytest.raises(Exception, match="(?i)parser"):
+    with pytest.raises(Exception, match=r"(?i)parser"):
         wh.ibis.create_table("t_ibis", frame, overwrite=True)
     wh.replace_table("t", frame)
     t = wh.table("t")
@@ -32,16 +32,22 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
 
 
 def test_chain_facts_count_a_firm_on_two_nodes_once(toy_warehouse) -> None:  # type: ignore[no-untyped-def]
-    from chainatlas.services.load import load_enterprises
     from tests.conftest import ENTERPRISE_SCHEMA, firm
 
+    from chainatlas.services.load import load_enterprises
+
     both = pl.DataFrame([firm(500, "450403", "甲料生产、丙品组装")], schema=ENTERPRISE_SCHEMA)
-    from chainatlas.atlas import parse_template
     from tests.conftest import TOY_TEMPLATE
 
+    from chainatlas.atlas import parse_template
+
     load_enterprises(toy_warehouse, both, {"toy": parse_template(TOY_TEMPLATE, "toy.yaml")})
-    nodes = toy_warehouse.sql("SELECT sum(firm_count) FROM node_facts WHERE city_code='450400'").item()
-    chain = toy_warehouse.sql("SELECT sum(firm_count) FROM chain_facts WHERE city_code='450400'").item()
+    nodes = toy_warehouse.sql(
+        "SELECT sum(firm_count) FROM node_facts WHERE city_code='450400'"
+    ).item()
+    chain = toy_warehouse.sql(
+        "SELECT sum(firm_count) FROM chain_facts WHERE city_code='450400'"
+    ).item()
     assert (nodes, chain) == (10, 9)
 
 

@@ -15,8 +15,13 @@ from chainatlas.ingest.validators import make_uscc
 
 TODAY = dt.date(2024, 6, 30)
 A, B, C = (make_uscc("450403", i) for i in range(3))
-CONTRACT = {"supplier_uscc": pl.String, "customer_uscc": pl.String, "amount": pl.Float64,
-            "year": pl.Int64, "product": pl.String}
+CONTRACT = {
+    "supplier_uscc": pl.String,
+    "customer_uscc": pl.String,
+    "amount": pl.Float64,
+    "year": pl.Int64,
+    "product": pl.String,
+}
 
 
 def links(*rows: tuple[str | None, ...]) -> pl.DataFrame:
@@ -26,8 +31,12 @@ def links(*rows: tuple[str | None, ...]) -> pl.DataFrame:
 
 def test_contract_and_happy_path(tmp_path: Path) -> None:
     path = tmp_path / "links.csv"
-    path.write_bytes(("supplier_uscc,customer_uscc,amount,year,product\n"
-                      f"{A},{B},\"1,200万元\",2023年,甘蔗\n{B},{C},,,\n").encode("utf-8-sig"))
+    path.write_bytes(
+        (
+            "supplier_uscc,customer_uscc,amount,year,product\n"
+            f'{A},{B},"1,200万元",2023年,甘蔗\n{B},{C},,,\n'
+        ).encode("utf-8-sig")
+    )
     result = validate_links(read_table(path), None, today=TODAY)
     assert dict(SUPPLY_LINKS_SCHEMA) == CONTRACT
     assert dict(result.accepted.schema) == CONTRACT
@@ -36,14 +45,18 @@ def test_contract_and_happy_path(tmp_path: Path) -> None:
 
 
 def test_problems() -> None:
-    result = validate_links(links(
-        (A, B, "500", "2023", "糖蜜"),
-        (A, A, "500", "2023", None),  # self-link
-        (A, "91350100M000100Y44", None, None, None),  # bad check digit
-        (B, C, "-1", "1900", None),  # negative amount, year out of range
-        (A, B, "300", "2023", "白砂糖"),  # same supplier, customer and year as row 2
-        (A, B, "300", "2022", None),  # another year: fine
-    ), None, today=TODAY)
+    result = validate_links(
+        links(
+            (A, B, "500", "2023", "糖蜜"),
+            (A, A, "500", "2023", None),  # self-link
+            (A, "91350100M000100Y44", None, None, None),  # bad check digit
+            (B, C, "-1", "1900", None),  # negative amount, year out of range
+            (A, B, "300", "2023", "白砂糖"),  # same supplier, customer and year as row 2
+            (A, B, "300", "2022", None),  # another year: fine
+        ),
+        None,
+        today=TODAY,
+    )
     assert result.accepted.height == 2
     assert result.rejected.select("row", "reason_en").rows() == [
         (3, "supplier and customer are the same enterprise"),
@@ -56,11 +69,13 @@ def test_problems() -> None:
 
 
 def test_known_enterprises() -> None:
-    result = validate_links(links((A, B, None, None, None), (C, A, None, None, None)),
-                            pl.Series([A, B]), today=TODAY)
+    result = validate_links(
+        links((A, B, None, None, None), (C, A, None, None, None)), pl.Series([A, B]), today=TODAY
+    )
     assert result.accepted.rows() == [(A, B, None, None, None)]
     assert result.rejected.select("row", "reason_en").rows() == [
-        (3, "supplier is not among the loaded enterprises")]
+        (3, "supplier is not among the loaded enterprises")
+    ]
 
 
 def test_missing_columns() -> None:

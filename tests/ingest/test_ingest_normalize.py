@@ -19,16 +19,19 @@ from chainatlas.ingest.normalize import (
 )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("臺灣積體電路製造股份有限公司", "台湾积体电路制造股份有限公司"),
-    ("  ＡＢＣ　 公司\t\n有限 ", "ABC 公司 有限"),
-    ("生产，销售；（依法）", "生产,销售;(依法)"),
-    ("\u200b广西\ufeff糖业", "广西糖业"),
-    ("e\u0301", "é"),
-    ("①号车间", "1号车间"),
-    ("貨物進出口；技術諮詢", "货物进出口;技术咨询"),
-    ("already simplified", "already simplified"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("臺灣積體電路製造股份有限公司", "台湾积体电路制造股份有限公司"),
+        ("  ＡＢＣ　 公司\t\n有限 ", "ABC 公司 有限"),
+        ("生产，销售；（依法）", "生产,销售;(依法)"),
+        ("\u200b广西\ufeff糖业", "广西糖业"),
+        ("e\u0301", "é"),
+        ("①号车间", "1号车间"),
+        ("貨物進出口；技術諮詢", "货物进出口;技术咨询"),
+        ("already simplified", "already simplified"),
+    ],
+)
 def test_normalize(text: str, expected: str) -> None:
     assert normalize(text) == expected
 
@@ -45,8 +48,9 @@ def test_series_expression_and_frame_agree() -> None:
     assert normalize_text(pl.Series(values)).to_list() == expected
     frame = pl.DataFrame({"name": values, "other": values})
     assert frame.select(normalize_text(pl.col("name")))["name"].to_list() == expected
-    assert frame.lazy().select(normalize_text(pl.col("name"))).collect()["name"].to_list() \
-        == expected
+    assert (
+        frame.lazy().select(normalize_text(pl.col("name"))).collect()["name"].to_list() == expected
+    )
     normalised = normalize_frame(frame, ["name"])
     assert normalised["name"].to_list() == expected
     assert normalised["other"].to_list() == values
@@ -87,7 +91,8 @@ def _reference(text: str) -> str:
 @given(st.lists(texts, max_size=20))
 def test_fast_path_equals_reference(values: list[str]) -> None:
     assert normalize_series(pl.Series(values, dtype=pl.String)).to_list() == [
-        _reference(v) for v in values]
+        _reference(v) for v in values
+    ]
 
 
 @settings(max_examples=200, deadline=None)

@@ -13,8 +13,10 @@ from chainatlas.ingest.errors import IngestError
 from chainatlas.ingest.readers import decode_bytes, read_table
 
 HEADER = "统一社会信用代码,企业名称,所属地区,经营范围\n"
-ROWS = ("91350100M000100Y43,臺灣糖業股份有限公司,450102,制糖\n"
-        '911101051234567883,"甘蔗,糖业",450103,"种植\n加工"\n')
+ROWS = (
+    "91350100M000100Y43,臺灣糖業股份有限公司,450102,制糖\n"
+    '911101051234567883,"甘蔗,糖业",450103,"种植\n加工"\n'
+)
 EXPECTED = {
     "row": [2, 3],
     "统一社会信用代码": ["91350100M000100Y43", "911101051234567883"],
@@ -33,10 +35,16 @@ def as_dict(frame: pl.DataFrame) -> dict[str, list[object]]:
     return {name: frame[name].to_list() for name in frame.columns}
 
 
-@pytest.mark.parametrize(("name", "encoding"), [
-    ("utf8.csv", "utf-8"), ("bom.csv", "utf-8-sig"), ("gbk.csv", "gbk"),
-    ("gb18030.csv", "gb18030"), ("utf16.csv", "utf-16"),
-])
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("utf8.csv", "utf-8"),
+        ("bom.csv", "utf-8-sig"),
+        ("gbk.csv", "gbk"),
+        ("gb18030.csv", "gb18030"),
+        ("utf16.csv", "utf-16"),
+    ],
+)
 def test_csv_encodings(tmp_path: Path, name: str, encoding: str) -> None:
     table = read_table(write(tmp_path / name, (HEADER + ROWS).encode(encoding)))
     assert as_dict(table) == EXPECTED
@@ -52,8 +60,11 @@ def test_gbk_file_whose_first_64k_are_ascii(tmp_path: Path) -> None:
 
 def test_big5_is_recognised(tmp_path: Path) -> None:
     data = "統一社會信用代碼,企業名稱\n91350100M000100Y43,臺灣糖業\n".encode("big5")
-    assert read_table(write(tmp_path / "big5.csv", data)).columns == ["row", "統一社會信用代碼",
-                                                                      "企業名稱"]
+    assert read_table(write(tmp_path / "big5.csv", data)).columns == [
+        "row",
+        "統一社會信用代碼",
+        "企業名稱",
+    ]
 
 
 def test_gb18030_only_characters(tmp_path: Path) -> None:
@@ -138,7 +149,9 @@ def test_duplicate_and_unnamed_headers(tmp_path: Path) -> None:
         read_table(write(tmp_path / "unnamed.csv", "名称,,备注\n1,2,3\n".encode()))
     # An unnamed column without data (trailing commas from Excel) is dropped.
     assert read_table(write(tmp_path / "trailing.csv", "名称,\n1,\n".encode())).columns == [
-        "row", "名称"]
+        "row",
+        "名称",
+    ]
 
 
 def test_required_columns_with_kind(tmp_path: Path) -> None:
@@ -161,6 +174,7 @@ def test_unsupported_and_missing_files(tmp_path: Path) -> None:
 
 # --- Excel ------------------------------------------------------------------------
 
+
 def build_workbook(path: Path, rows: list[list[object]], merges: tuple[str, ...] = ()) -> Path:
     book = openpyxl.Workbook()
     sheet = book.active
@@ -174,12 +188,15 @@ def build_workbook(path: Path, rows: list[list[object]], merges: tuple[str, ...]
 
 
 def test_xlsx_values_become_text(tmp_path: Path) -> None:
-    path = build_workbook(tmp_path / "firms.xlsx", [
-        ["统一社会信用代码", "企业名称", "所属地区", "行业代码", "成立日期", "注册资本(万元)"],
-        ["91350100M000100Y43", "甲公司", 450102, 1340, dt.datetime(2019, 3, 1), 500.0],
-        [None, None, None, None, None, None],
-        ["911101051234567883", "乙公司", "450103", "C1340", 43525, 0.1 + 0.2],
-    ])
+    path = build_workbook(
+        tmp_path / "firms.xlsx",
+        [
+            ["统一社会信用代码", "企业名称", "所属地区", "行业代码", "成立日期", "注册资本(万元)"],
+            ["91350100M000100Y43", "甲公司", 450102, 1340, dt.datetime(2019, 3, 1), 500.0],
+            [None, None, None, None, None, None],
+            ["911101051234567883", "乙公司", "450103", "C1340", 43525, 0.1 + 0.2],
+        ],
+    )
     table = read_table(path)
     assert table["row"].to_list() == [2, 4]
     assert table["所属地区"].to_list() == ["450102", "450103"]
@@ -189,9 +206,11 @@ def test_xlsx_values_become_text(tmp_path: Path) -> None:
 
 
 def test_xlsx_merged_header_names_the_cells(tmp_path: Path) -> None:
-    path = build_workbook(tmp_path / "merged.xlsx", [
-        ["企业信息", None, "地区"], ["统一社会信用代码", "企业名称", None]],
-        merges=("A1:B1", "C1:C2"))
+    path = build_workbook(
+        tmp_path / "merged.xlsx",
+        [["企业信息", None, "地区"], ["统一社会信用代码", "企业名称", None]],
+        merges=("A1:B1", "C1:C2"),
+    )
     with pytest.raises(IngestError) as caught:
         read_table(path)
     assert "A1:B1" in caught.value.message_zh and "C1:C2" in caught.value.message_zh
@@ -199,8 +218,11 @@ def test_xlsx_merged_header_names_the_cells(tmp_path: Path) -> None:
 
 
 def test_xlsx_merged_data_cells_are_filled(tmp_path: Path) -> None:
-    path = build_workbook(tmp_path / "filled.xlsx", [
-        ["企业名称", "所属地区"], ["甲", "450102"], ["乙", None], ["丙", None]], merges=("B2:B3",))
+    path = build_workbook(
+        tmp_path / "filled.xlsx",
+        [["企业名称", "所属地区"], ["甲", "450102"], ["乙", None], ["丙", None]],
+        merges=("B2:B3",),
+    )
     assert read_table(path)["所属地区"].to_list() == ["450102", "450102", None]
 
 
@@ -215,15 +237,18 @@ def test_xlsx_empty_and_broken(tmp_path: Path) -> None:
 
 # --- Parquet -----------------------------------------------------------------------
 
+
 def test_parquet_columns_become_text(tmp_path: Path) -> None:
     path = tmp_path / "firms.parquet"
-    pl.DataFrame({
-        "uscc": ["91350100M000100Y43", "911101051234567883"],
-        "registered_capital": [500.0, 0.5],
-        "employees": [3, None],
-        "established": [dt.date(2019, 3, 1), None],
-        "synthetic": [True, False],
-    }).write_parquet(path)
+    pl.DataFrame(
+        {
+            "uscc": ["91350100M000100Y43", "911101051234567883"],
+            "registered_capital": [500.0, 0.5],
+            "employees": [3, None],
+            "established": [dt.date(2019, 3, 1), None],
+            "synthetic": [True, False],
+        }
+    ).write_parquet(path)
     table = read_table(path)
     assert as_dict(table) == {
         "row": [2, 3],

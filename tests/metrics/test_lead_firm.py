@@ -9,10 +9,16 @@ W = {"size": 0.45, "partners": 0.25, "tags": 0.2, "downstream": 0.1}
 
 
 def test_components_and_weights_add_up() -> None:
-    frame = pl.DataFrame({
-        "uscc": ["a", "b"], "national_rank": [1, 51], "node_firms": [100, 100],
-        "local_partners": [4, 2], "tags": ["上市;高新技术企业", None], "stage": ["downstream", "upstream"],
-    })
+    frame = pl.DataFrame(
+        {
+            "uscc": ["a", "b"],
+            "national_rank": [1, 51],
+            "node_firms": [100, 100],
+            "local_partners": [4, 2],
+            "tags": ["上市;高新技术企业", None],
+            "stage": ["downstream", "upstream"],
+        }
+    )
     out = lead_firm_score(frame, **W)
     a = out.row(0, named=True)
     assert a["uscc"] == "a"
@@ -28,12 +34,16 @@ def test_components_and_weights_add_up() -> None:
 @settings(max_examples=50)
 @given(st.permutations(list(range(8))))
 def test_ranking_is_independent_of_row_order(order: list[int]) -> None:
-    base = pl.DataFrame({
-        "uscc": [f"f{i}" for i in range(8)], "national_rank": [1, 5, 9, 2, 40, 3, 7, 8],
-        "node_firms": [50] * 8, "local_partners": [0, 3, 1, 2, 5, 0, 1, 2],
-        "tags": ["上市", None, "专精特新", None, "高新技术企业", None, None, "专精特新小巨人"],
-        "stage": ["midstream"] * 8,
-    })
+    base = pl.DataFrame(
+        {
+            "uscc": [f"f{i}" for i in range(8)],
+            "national_rank": [1, 5, 9, 2, 40, 3, 7, 8],
+            "node_firms": [50] * 8,
+            "local_partners": [0, 3, 1, 2, 5, 0, 1, 2],
+            "tags": ["上市", None, "专精特新", None, "高新技术企业", None, None, "专精特新小巨人"],
+            "stage": ["midstream"] * 8,
+        }
+    )
     expected = lead_firm_score(base, **W)["uscc"].to_list()
     shuffled = lead_firm_score(base[order], **W)["uscc"].to_list()
     assert shuffled == expected

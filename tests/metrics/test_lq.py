@@ -12,16 +12,23 @@ def _lq(frame: pl.DataFrame) -> list[float | None]:
 
 def test_hand_worked_example() -> None:
     # region: 30 of its 100 chain firms in node n; nation: 1,000 of 50,000 → (0.3)/(0.02) = 15
-    frame = pl.DataFrame({"x_rn": [30, 0, 5], "x_r": [100, 100, 0], "X_n": [1000, 1000, 10],
-                          "X": [50_000, 50_000, 100]})
+    frame = pl.DataFrame(
+        {
+            "x_rn": [30, 0, 5],
+            "x_r": [100, 100, 0],
+            "X_n": [1000, 1000, 10],
+            "X": [50_000, 50_000, 100],
+        }
+    )
     assert _lq(frame) == [pytest.approx(15.0), 0.0, None]
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=30))
 def test_the_nation_as_a_region_has_lq_one(counts: list[int]) -> None:
     total = sum(counts)
-    frame = pl.DataFrame({"x_rn": counts, "x_r": [total] * len(counts), "X_n": counts,
-                          "X": [total] * len(counts)})
+    frame = pl.DataFrame(
+        {"x_rn": counts, "x_r": [total] * len(counts), "X_n": counts, "X": [total] * len(counts)}
+    )
     for value, count in zip(_lq(frame), counts, strict=True):
         if count:
             assert value == pytest.approx(1.0)

@@ -8,7 +8,12 @@ def test_regions_cover_china_with_levels_parents_and_coordinates() -> None:
     assert levels["province"] == 34 and levels["city"] > 330 and levels["county"] > 2800
     wz = regions.filter(regions["region_code"] == "450481").row(0, named=True)
     assert (wz["name"], wz["level"], wz["parent_code"], wz["city_code"], wz["province_code"]) == (
-        "岑溪市", "county", "450400", "450400", "450000")
+        "岑溪市",
+        "county",
+        "450400",
+        "450400",
+        "450000",
+    )
     assert 110 < wz["lon"] < 112 and 22 < wz["lat"] < 24
     assert regions["lon"].null_count() == 0  # blanks inherit the nearest ancestor's point
     # a county-level city directly under its province (省直辖县级市) has no prefecture
@@ -18,8 +23,16 @@ def test_regions_cover_china_with_levels_parents_and_coordinates() -> None:
 
 def test_full_names_and_descendants() -> None:
     assert region_full_name("450481") == "广西壮族自治区梧州市岑溪市"
-    assert set(descendants("450400")) == {"450400", "450403", "450405", "450406", "450421",
-                                          "450422", "450423", "450481"}
+    assert set(descendants("450400")) == {
+        "450400",
+        "450403",
+        "450405",
+        "450406",
+        "450421",
+        "450422",
+        "450423",
+        "450481",
+    }
 
 
 def test_industry_codes() -> None:

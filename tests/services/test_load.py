@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.conftest import ENTERPRISE_SCHEMA, TOY_TEMPLATE, firm, toy_firms
 
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.services.load import load_enterprises
-from tests.conftest import ENTERPRISE_SCHEMA, TOY_TEMPLATE, firm, toy_firms
 
 SNAPSHOT_SQL = {
     "enterprises": "SELECT * FROM enterprises ORDER BY uscc",
@@ -55,7 +55,9 @@ def test_killed_load_leaves_the_warehouse_as_it_was(tmp_path: Path, toy_chain) -
     before = snapshot(path)
     script = KILL_SCRIPT.format(root=str(Path(__file__).parents[2]), path=str(path))
     env = {**os.environ, "CHAINATLAS_FAULT_PAUSE_IN_LOAD": "60"}
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.strip() == "FAULT-PAUSE"  # inside the transaction, rows already written
@@ -65,20 +67,30 @@ def test_killed_load_leaves_the_warehouse_as_it_was(tmp_path: Path, toy_chain) -
     after = snapshot(path)
     assert same(before, after)
     # the same load, not killed, does change the warehouse
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert "COMMITTED" in done.stdout, done.stderr
     assert snapshot(path)["enterprises"].height == before["enterprises"].height + 2000
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(fail_at=st.sampled_from(["replace_rows", "delete_where_in", "append", "materialize"]),
-       n=st.integers(min_value=1, max_value=30))
-def test_a_failure_at_any_write_step_changes_nothing(tmp_path_factory, toy_chain, fail_at: str, n: int) -> None:  # type: ignore[no-untyped-def]
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    fail_at=st.sampled_from(["replace_rows", "delete_where_in", "append", "materialize"]),
+    n=st.integers(min_value=1, max_value=30),
+)
+def test_a_failure_at_any_write_step_changes_nothing(
+    tmp_path_factory, toy_chain, fail_at: str, n: int
+) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path_factory.mktemp("atomic") / "w.duckdb"
     with Warehouse(path) as wh:
         load_enterprises(wh, toy_firms(), {"toy": toy_chain})
     before = snapshot(path)
-    rows = pl.DataFrame([firm(2000 + i, "440106", "乙件制造") for i in range(n)], schema=ENTERPRISE_SCHEMA)
+    rows = pl.DataFrame(
+        [firm(2000 + i, "440106", "乙件制造") for i in range(n)], schema=ENTERPRISE_SCHEMA
+    )
     with Warehouse(path) as wh:
         original = getattr(wh, fail_at)
 
@@ -97,7 +109,9 @@ def test_reload_upserts_by_uscc(toy_warehouse, toy_chain) -> None:  # type: igno
     before = toy_warehouse.count("enterprises")
     load_enterprises(toy_warehouse, moved, {"toy": toy_chain})
     assert toy_warehouse.count("enterprises") == before
-    row = toy_warehouse.sql("SELECT region_code, city_code FROM enterprises WHERE uscc='T00000000000000001'")
+    row = toy_warehouse.sql(
+        "SELECT region_code, city_code FROM enterprises WHERE uscc='T00000000000000001'"
+    )
     assert row.row(0) == ("440106", "440100")
     nodes = toy_warehouse.sql("SELECT node_id FROM assignments WHERE uscc='T00000000000000001'")
     assert nodes["node_id"].to_list() == ["b"]

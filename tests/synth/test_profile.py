@@ -17,15 +17,21 @@ from chainatlas.synth.profile import (
     resolve_profile,
 )
 
-CHAIN = """\
+CHAIN = (
+    """\
 id: line
 name_zh: 示例
 name_en: Line
 nodes:
-""" + "".join(
-    f"  - {{id: n{i}, name_zh: 环节{i}, name_en: N{i}, stage: midstream, "
-    f"industry_codes: ['{3300 + i}'], include: [关键词{i}]}}\n" for i in range(8)
-) + "edges:\n" + "".join(f"  - {{supplier: n{i}, customer: n{i + 1}}}\n" for i in range(7))
+"""
+    + "".join(
+        f"  - {{id: n{i}, name_zh: 环节{i}, name_en: N{i}, stage: midstream, "
+        f"industry_codes: ['{3300 + i}'], include: [关键词{i}]}}\n"
+        for i in range(8)
+    )
+    + "edges:\n"
+    + "".join(f"  - {{supplier: n{i}, customer: n{i + 1}}}\n" for i in range(7))
+)
 
 
 def _lq(counts: np.ndarray, national: np.ndarray) -> np.ndarray:
@@ -58,10 +64,12 @@ def test_integer_quotas_put_every_lq_safely_inside_its_class() -> None:
 
 def test_a_city_too_small_for_a_class_reports_what_it_gets() -> None:
     status = ["strong", "present", "weak"]
-    counts, achieved = integer_quotas(status, np.array([0.2, 0.01, 0.79]),
-                                      np.array([100.0, 5.0, 895.0]), 10)
-    assert achieved[1] != "present" and achieved[1] == lq_status(_lq(counts * 1.0,
-                                                                     np.array([100.0, 5, 895]))[1])
+    counts, achieved = integer_quotas(
+        status, np.array([0.2, 0.01, 0.79]), np.array([100.0, 5.0, 895.0]), 10
+    )
+    assert achieved[1] != "present" and achieved[1] == lq_status(
+        _lq(counts * 1.0, np.array([100.0, 5, 895]))[1]
+    )
 
 
 def test_auto_statuses_show_every_status_and_a_break() -> None:
@@ -71,8 +79,12 @@ def test_auto_statuses_show_every_status_and_a_break() -> None:
     assert set(status.values()) == {"strong", "present", "weak", "missing"}
     ids = {cat.nodes[n].id: s for n, s in status.items()}
     good = {"strong", "present"}
-    assert any(ids[f"n{i}"] in {"missing", "weak"} and ids[f"n{i - 1}"] in good
-               and ids[f"n{i + 1}"] in good for i in range(1, 7))
+    assert any(
+        ids[f"n{i}"] in {"missing", "weak"}
+        and ids[f"n{i - 1}"] in good
+        and ids[f"n{i + 1}"] in good
+        for i in range(1, 7)
+    )
 
 
 def test_a_node_whose_codes_another_chain_left_missing_is_missing_too() -> None:
@@ -97,8 +109,7 @@ def test_the_profile_names_only_nodes_of_the_shipped_atlas(atlas: dict[str, Chai
             assert sorted(named) == sorted(atlas[chain_id].node_ids), chain_id
 
 
-def test_missing_codes_of_the_profile_do_not_strip_present_firms(
-        atlas: dict[str, Chain]) -> None:
+def test_missing_codes_of_the_profile_do_not_strip_present_firms(atlas: dict[str, Chain]) -> None:
     """A missing node's code forbids that code in the whole city; no listed node that must
     have firms there may lose all of its codes to that."""
     cat = node_catalogue(atlas)

@@ -51,4 +51,4 @@ def test_codes_are_unique_in_both_forms() -> None:
 def test_a_changed_char_is_caught(position: int) -> None:
     code = _codes(1)[0]
     other = next(c for c in USCC_ALPHABET if c != code[position])
-    assert not is_valid_uscc(code[:position] + other + code[position + 1:])
+    assert not is_valid_uscc(code[:position] + other + code[position + 1 :])

@@ -4,5 +4,15 @@ from chainatlas.atlas.errors import AtlasError, TemplateIssue
 from chainatlas.atlas.loader import load_atlas, parse_template, template_schema
 from chainatlas.atlas.model import STAGES, Alignment, Chain, Edge, Node
 
-__all__ = ["STAGES", "Alignment", "AtlasError", "Chain", "Edge", "Node", "TemplateIssue",
-           "load_atlas", "parse_template", "template_schema"]
+__all__ = [
+    "STAGES",
+    "Alignment",
+    "AtlasError",
+    "Chain",
+    "Edge",
+    "Node",
+    "TemplateIssue",
+    "load_atlas",
+    "parse_template",
+    "template_schema",
+]

@@ -25,8 +25,10 @@ def chain_to_dict(chain: Chain) -> dict[str, Any]:
         "description_zh": chain.description_zh,
         "description_en": chain.description_en,
         "nodes": [
-            {**{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(n).items()},
-             "layer": layer[n.id]}
+            {
+                **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(n).items()},
+                "layer": layer[n.id],
+            }
             for n in chain.nodes
         ],
         "edges": [asdict(e) for e in chain.edges],
@@ -36,8 +38,12 @@ def chain_to_dict(chain: Chain) -> dict[str, Any]:
 
 def chain_summary(chain: Chain) -> dict[str, Any]:
     return {
-        "id": chain.id, "name_zh": chain.name_zh, "name_en": chain.name_en,
-        "category": chain.category, "nodes": len(chain.nodes), "edges": len(chain.edges),
+        "id": chain.id,
+        "name_zh": chain.name_zh,
+        "name_en": chain.name_en,
+        "category": chain.category,
+        "nodes": len(chain.nodes),
+        "edges": len(chain.edges),
         "recycling_edges": sum(1 for e in chain.edges if e.recycling),
         "source": chain.source,
     }

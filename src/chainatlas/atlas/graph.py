@@ -28,7 +28,7 @@ def find_cycle(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[s
                 stack[-1] = (node, i + 1)
                 nxt = succ[node][i]
                 if colour.get(nxt, 0) == 1:
-                    return [*path[path.index(nxt):], nxt]
+                    return [*path[path.index(nxt) :], nxt]
                 if colour.get(nxt, 0) == 0:
                     colour[nxt] = 1
                     stack.append((nxt, 0))
@@ -42,14 +42,20 @@ def find_cycle(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[s
 
 def suppliers(chain: Chain, node_id: str, *, include_recycling: bool = True) -> list[str]:
     """Direct upstream neighbours: nodes that supply `node_id`."""
-    return [e.supplier for e in chain.edges
-            if e.customer == node_id and (include_recycling or not e.recycling)]
+    return [
+        e.supplier
+        for e in chain.edges
+        if e.customer == node_id and (include_recycling or not e.recycling)
+    ]
 
 
 def customers(chain: Chain, node_id: str, *, include_recycling: bool = True) -> list[str]:
     """Direct downstream neighbours: nodes that `node_id` supplies."""
-    return [e.customer for e in chain.edges
-            if e.supplier == node_id and (include_recycling or not e.recycling)]
+    return [
+        e.customer
+        for e in chain.edges
+        if e.supplier == node_id and (include_recycling or not e.recycling)
+    ]
 
 
 def layers(chain: Chain) -> dict[str, int]:

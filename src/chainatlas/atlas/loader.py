@@ -78,7 +78,11 @@ def parse_template(text: str, source: str) -> Chain:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         raise AtlasError(
-            [TemplateIssue(source, line, "(yaml)", f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}")]
+            [
+                TemplateIssue(
+                    source, line, "(yaml)", f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}"
+                )
+            ]
         ) from exc
     if root is None:
         raise AtlasError([TemplateIssue(source, 1, "(document)", "模板为空", "template is empty")])
@@ -114,27 +118,40 @@ def parse_template(text: str, source: str) -> Chain:
     for i, n in enumerate(nodes_raw):
         parent = n.get("parent")
         if parent is not None and parent not in seen:
-            issue(("nodes", i, "parent"), f"上级环节 {parent} 不存在", f"unknown parent node {parent}")
+            issue(
+                ("nodes", i, "parent"), f"上级环节 {parent} 不存在", f"unknown parent node {parent}"
+            )
         if parent == n["id"]:
             issue(("nodes", i, "parent"), "环节不能以自身为上级", "a node cannot be its own parent")
         stray = sorted(set(n.get("defining_codes", [])) - set(n.get("industry_codes", [])))
         if stray:
-            issue(("nodes", i, "defining_codes"), f"决定性行业代码须同时列在 industry_codes 中：{','.join(stray)}",
-                  f"defining codes must also be listed in industry_codes: {','.join(stray)}")
+            issue(
+                ("nodes", i, "defining_codes"),
+                f"决定性行业代码须同时列在 industry_codes 中：{','.join(stray)}",
+                f"defining codes must also be listed in industry_codes: {','.join(stray)}",
+            )
         overlap = set(n.get("include", [])) & set(n.get("exclude", []))
         if overlap:
             word = "、".join(sorted(overlap))
-            issue(("nodes", i, "exclude"), f"关键词同时出现在包含与排除中：{word}",
-                  f"keywords both included and excluded: {word}")
+            issue(
+                ("nodes", i, "exclude"),
+                f"关键词同时出现在包含与排除中：{word}",
+                f"keywords both included and excluded: {word}",
+            )
     edges_raw: list[dict[str, Any]] = data["edges"]
     pairs: set[tuple[str, str]] = set()
     for j, e in enumerate(edges_raw):
         for end in ("supplier", "customer"):
             if e[end] not in seen:
-                issue(("edges", j, end), f"供应关系引用了不存在的环节 {e[end]}",
-                      f"edge refers to unknown node {e[end]}")
+                issue(
+                    ("edges", j, end),
+                    f"供应关系引用了不存在的环节 {e[end]}",
+                    f"edge refers to unknown node {e[end]}",
+                )
         if e["supplier"] == e["customer"]:
-            issue(("edges", j), "供应关系的两端不能是同一环节", "an edge cannot join a node to itself")
+            issue(
+                ("edges", j), "供应关系的两端不能是同一环节", "an edge cannot join a node to itself"
+            )
         if (e["supplier"], e["customer"]) in pairs:
             issue(("edges", j), "供应关系重复", "duplicate edge")
         pairs.add((e["supplier"], e["customer"]))
@@ -147,9 +164,12 @@ def parse_template(text: str, source: str) -> Chain:
         closing = (cycle[-2], cycle[-1])
         j = next(k for k, e in enumerate(edges_raw) if (e["supplier"], e["customer"]) == closing)
         loop = " → ".join(cycle)
-        issue(("edges", j), f"供应关系成环：{loop}；如为副产品回用，请在闭合边上标注 recycling: true",
-              f"supply cycle {loop}; mark the closing edge `recycling: true` if it returns "
-              "by-products upstream")
+        issue(
+            ("edges", j),
+            f"供应关系成环：{loop}；如为副产品回用，请在闭合边上标注 recycling: true",
+            f"supply cycle {loop}; mark the closing edge `recycling: true` if it returns "
+            "by-products upstream",
+        )
         raise AtlasError(issues)
 
     align = data.get("aligns_to")
@@ -162,7 +182,9 @@ def parse_template(text: str, source: str) -> Chain:
         description_en=data.get("description_en", ""),
         level=data.get("level", "national"),
         region_code=data.get("region_code"),
-        aligns_to=Alignment(align["chain"], align.get("level", "province"), dict(align.get("nodes", {})))
+        aligns_to=Alignment(
+            align["chain"], align.get("level", "province"), dict(align.get("nodes", {}))
+        )
         if align
         else None,
         nodes=tuple(
@@ -209,8 +231,15 @@ def load_atlas(extra_dirs: Iterable[Path] = ()) -> dict[str, Chain]:
     issues: list[TemplateIssue] = []
     for directory in (builtin_dir(), *map(Path, extra_dirs)):
         if not directory.is_dir():
-            issues.append(TemplateIssue(str(directory), 1, "(directory)", "模板目录不存在",
-                                        "template directory does not exist"))
+            issues.append(
+                TemplateIssue(
+                    str(directory),
+                    1,
+                    "(directory)",
+                    "模板目录不存在",
+                    "template directory does not exist",
+                )
+            )
             continue
         for path in _template_files(directory):
             try:
@@ -219,8 +248,15 @@ def load_atlas(extra_dirs: Iterable[Path] = ()) -> dict[str, Chain]:
                 issues.extend(exc.issues)
                 continue
             except UnicodeDecodeError:
-                issues.append(TemplateIssue(str(path), 1, "(file)", "模板文件须为 UTF-8 编码",
-                                            "template files must be UTF-8"))
+                issues.append(
+                    TemplateIssue(
+                        str(path),
+                        1,
+                        "(file)",
+                        "模板文件须为 UTF-8 编码",
+                        "template files must be UTF-8",
+                    )
+                )
                 continue
             chains[chain.id] = chain
     issues.extend(check_alignments(chains))
@@ -238,16 +274,35 @@ def check_alignments(chains: dict[str, Chain]) -> list[TemplateIssue]:
             continue
         target = chains.get(a.chain)
         if target is None:
-            issues.append(TemplateIssue(chain.source, 1, "aligns_to.chain",
-                                        f"对齐的上级产业链 {a.chain} 不存在",
-                                        f"aligned chain {a.chain} does not exist"))
+            issues.append(
+                TemplateIssue(
+                    chain.source,
+                    1,
+                    "aligns_to.chain",
+                    f"对齐的上级产业链 {a.chain} 不存在",
+                    f"aligned chain {a.chain} does not exist",
+                )
+            )
             continue
         for local, upper in a.nodes.items():
             if local not in chain.node_ids:
-                issues.append(TemplateIssue(chain.source, 1, f"aligns_to.nodes.{local}",
-                                            f"本链没有环节 {local}", f"no node {local} in this chain"))
+                issues.append(
+                    TemplateIssue(
+                        chain.source,
+                        1,
+                        f"aligns_to.nodes.{local}",
+                        f"本链没有环节 {local}",
+                        f"no node {local} in this chain",
+                    )
+                )
             if upper not in target.node_ids:
-                issues.append(TemplateIssue(chain.source, 1, f"aligns_to.nodes.{local}",
-                                            f"上级产业链 {a.chain} 没有环节 {upper}",
-                                            f"chain {a.chain} has no node {upper}"))
+                issues.append(
+                    TemplateIssue(
+                        chain.source,
+                        1,
+                        f"aligns_to.nodes.{local}",
+                        f"上级产业链 {a.chain} 没有环节 {upper}",
+                        f"chain {a.chain} has no node {upper}",
+                    )
+                )
     return issues

@@ -117,8 +117,9 @@ def _truncate(text: str, max_width: float, size: float, bold: bool) -> str:
     return text.rstrip() + "…"
 
 
-def wrap_label(text: str, max_width: float, size: float, *, max_lines: int = 2,
-               bold: bool = False) -> list[str]:
+def wrap_label(
+    text: str, max_width: float, size: float, *, max_lines: int = 2, bold: bool = False
+) -> list[str]:
     """Wrap a node name on at most `max_lines` lines, preferring breaks before a parenthesis
     or after 、/与; CJK may break between any two characters, Latin only at spaces.
     Overflow of the last line ends in an ellipsis."""
@@ -184,7 +185,7 @@ def wrap_label(text: str, max_width: float, size: float, *, max_lines: int = 2,
         start = 0
         while len(filled) < max_lines - 1 and start < n:
             end = start + 1
-            while end < n and text_width(text[start:end + 1], size, bold=bold) <= max_width:
+            while end < n and text_width(text[start : end + 1], size, bold=bold) <= max_width:
                 end += 1
             if end < n and text[end] in _NO_LINE_START and end - start > 1:
                 end -= 1
@@ -294,8 +295,9 @@ def _lane_order(chain: Chain) -> list[str]:
     return known + extra
 
 
-def _segments_cross(a: tuple[float, float, float, float],
-                    b: tuple[float, float, float, float]) -> bool:
+def _segments_cross(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> bool:
     def orient(px: float, py: float, qx: float, qy: float, rx: float, ry: float) -> float:
         return (qx - px) * (ry - py) - (qy - py) * (rx - px)
 
@@ -316,13 +318,23 @@ def _geometry(chain: Chain, lang: str, with_stats: bool) -> Geometry:
     name_line = 15.5 if zh else 14.0
     max_lines = 3
     box_w = 158.0 if zh else 162.0
-    return Geometry(box_w=box_w, box_h=0.0, gap_x=54.0, gap_y=18.0, name_size=name_size,
-                    name_line=name_line, max_lines=max_lines, stat_size=10.5, lane_pad=12.0,
-                    strip_w=strip_w)
+    return Geometry(
+        box_w=box_w,
+        box_h=0.0,
+        gap_x=54.0,
+        gap_y=18.0,
+        name_size=name_size,
+        name_line=name_line,
+        max_lines=max_lines,
+        stat_size=10.5,
+        lane_pad=12.0,
+        strip_w=strip_w,
+    )
 
 
-def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
-           title: bool = True) -> Layout:
+def layout(
+    chain: Chain, lang: str = "zh", *, with_stats: bool = False, title: bool = True
+) -> Layout:
     """Place boxes: columns by layer, bands by stage, barycentre order within a cell."""
     geo = _geometry(chain, lang, with_stats)
     zh = lang == "zh"
@@ -331,8 +343,13 @@ def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
     for n in chain.nodes:
         # a name that does not fit at the base size is set a little smaller before it is cut
         for size in (geo.name_size, geo.name_size * 0.92, geo.name_size * 0.85):
-            wrapped = wrap_label(n.name_zh if zh else n.name_en, geo.box_w - 16, size,
-                                 max_lines=geo.max_lines, bold=True)
+            wrapped = wrap_label(
+                n.name_zh if zh else n.name_en,
+                geo.box_w - 16,
+                size,
+                max_lines=geo.max_lines,
+                bold=True,
+            )
             if not wrapped[-1].endswith("…"):
                 break
         labels[n.id], label_sizes[n.id] = wrapped, size
@@ -348,12 +365,16 @@ def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
     for n in chain.nodes:
         cells[(lane_of[n.id], cols[n.id])].append(n.id)
     n_cols = max(cols.values(), default=0) + 1
-    lanes = [Lane(stage=s, rows=max([len(v) for (ln, _), v in cells.items() if ln == i] or [1]))
-             for i, s in enumerate(lane_stages)]
-    boxes = {n.id: Box(n.id, lane_of[n.id], cols[n.id], w=geo.box_w, h=geo.box_h)
-             for n in chain.nodes}
-    out = Layout(geo=geo, boxes=boxes, lanes=lanes, n_cols=n_cols, labels=labels,
-                 label_sizes=label_sizes)
+    lanes = [
+        Lane(stage=s, rows=max([len(v) for (ln, _), v in cells.items() if ln == i] or [1]))
+        for i, s in enumerate(lane_stages)
+    ]
+    boxes = {
+        n.id: Box(n.id, lane_of[n.id], cols[n.id], w=geo.box_w, h=geo.box_h) for n in chain.nodes
+    }
+    out = Layout(
+        geo=geo, boxes=boxes, lanes=lanes, n_cols=n_cols, labels=labels, label_sizes=label_sizes
+    )
 
     recycling = [e for e in chain.edges if e.recycling]
     top = geo.margin + (34.0 if title else 0.0)
@@ -385,10 +406,20 @@ def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
     original = {nid: i for i, nid in enumerate(chain.node_ids)}
 
     def crossings() -> int:
-        segs = [(boxes[e.supplier].right, boxes[e.supplier].cy, boxes[e.customer].x,
-                 boxes[e.customer].cy) for e in flow]
-        return sum(_segments_cross(segs[i], segs[j])
-                   for i in range(len(segs)) for j in range(i + 1, len(segs)))
+        segs = [
+            (
+                boxes[e.supplier].right,
+                boxes[e.supplier].cy,
+                boxes[e.customer].x,
+                boxes[e.customer].cy,
+            )
+            for e in flow
+        ]
+        return sum(
+            _segments_cross(segs[i], segs[j])
+            for i in range(len(segs))
+            for j in range(i + 1, len(segs))
+        )
 
     def sweep(forward: bool) -> None:
         order = range(n_cols) if forward else range(n_cols - 1, -1, -1)
@@ -420,8 +451,9 @@ def layout(chain: Chain, lang: str = "zh", *, with_stats: bool = False,
         for nid in (e.supplier, e.customer):
             b = boxes[nid]
             key = (b.lane, b.col)
-            others = [k for k in cells
-                      if k[1] == b.col and (k[0] < b.lane if up else k[0] > b.lane)]
+            others = [
+                k for k in cells if k[1] == b.col and (k[0] < b.lane if up else k[0] > b.lane)
+            ]
             if not any(cells[k] for k in others):
                 cells[key].remove(nid)
                 if up:
@@ -480,12 +512,16 @@ def _spread(centre: float, count: int, span: float) -> list[float]:
     return [centre + (i - (count - 1) / 2) * step for i in range(count)]
 
 
-def _column_free_y(lay: Layout, col: int, want: float, used: list[float],
-                   badged: set[str]) -> float:
+def _column_free_y(
+    lay: Layout, col: int, want: float, used: list[float], badged: set[str]
+) -> float:
     """The y nearest to `want` in column `col` that clears every box (and 断链 badge)."""
     margin = 4.0
-    blocked = sorted((b.y - margin - (9 if b.id in badged else 0), b.bottom + margin)
-                     for b in lay.boxes.values() if b.col == col)
+    blocked = sorted(
+        (b.y - margin - (9 if b.id in badged else 0), b.bottom + margin)
+        for b in lay.boxes.values()
+        if b.col == col
+    )
     lo_all, hi_all = lay.lanes_top + 4, lay.lanes_bottom - 4
     free: list[tuple[float, float]] = []
     cursor = lo_all
@@ -529,15 +565,18 @@ def _rounded_polyline(points: list[tuple[float, float]], radius: float = 10.0) -
     return "".join(parts)
 
 
-def route_edges(chain: Chain, lay: Layout, missing: set[str],
-                badged: set[str] | None = None) -> list[Route]:
+def route_edges(
+    chain: Chain, lay: Layout, missing: set[str], badged: set[str] | None = None
+) -> list[Route]:
     boxes = lay.boxes
     flow = [e for e in chain.edges if not e.recycling]
     recycling = [e for e in chain.edges if e.recycling]
 
     def column_clear(b: Box, upward: bool) -> bool:
-        return not any(o.col == b.col and o.id != b.id and (o.y < b.y if upward else o.y > b.y)
-                       for o in boxes.values())
+        return not any(
+            o.col == b.col and o.id != b.id and (o.y < b.y if upward else o.y > b.y)
+            for o in boxes.values()
+        )
 
     # recycling: decide side and ports first, so they share the side ports with supply edges
     plans: list[tuple[Edge, str, bool, bool]] = []
@@ -561,13 +600,15 @@ def route_edges(chain: Chain, lay: Layout, missing: set[str],
     port_y: dict[tuple[str, str], float] = {}
     for nid, items in out_ports.items():
         b = boxes[nid]
-        for (_, _, key), y in zip(sorted(items), _spread(b.cy, len(items), b.h * 0.62),
-                                  strict=True):
+        for (_, _, key), y in zip(
+            sorted(items), _spread(b.cy, len(items), b.h * 0.62), strict=True
+        ):
             port_y[("out", key)] = y
     for nid, items in in_ports.items():
         b = boxes[nid]
-        for (_, _, key), y in zip(sorted(items), _spread(b.cy, len(items), b.h * 0.62),
-                                  strict=True):
+        for (_, _, key), y in zip(
+            sorted(items), _spread(b.cy, len(items), b.h * 0.62), strict=True
+        ):
             port_y[("in", key)] = y
 
     routes: list[Route] = []
@@ -643,55 +684,70 @@ def _node_title(name: str, n: DiagnosedNode | None, lang: str) -> str:
     if n is None:
         return name
     extra = f"；{STATUS_NAMES['break'][0]}" if lang == "zh" else "; break"
-    cap = (f"注册资本 {n.capital:,.0f} 万元" if lang == "zh"
-           else f"registered capital {n.capital:,.0f} (10k CNY)")
+    cap = (
+        f"注册资本 {n.capital:,.0f} 万元"
+        if lang == "zh"
+        else f"registered capital {n.capital:,.0f} (10k CNY)"
+    )
     return f"{name} — {_stats_line(n, lang)}; {cap}" + (extra if n.is_break else "")
 
 
-def _legend(lay: Layout, y: float, with_status: bool, lang: str, pid: str,
-            with_recycling: bool = True) -> list[str]:
+def _legend(
+    lay: Layout, y: float, with_status: bool, lang: str, pid: str, with_recycling: bool = True
+) -> list[str]:
     zh = lang == "zh"
     out = [f'<g class="legend" transform="translate({_f(lay.col_left(0))},{_f(y)})">']
     x = 0.0
     size = 11.5
 
     def label(text: str, at: float) -> str:
-        return (f'<text x="{_f(at)}" y="4" font-size="{size}" fill="#334155" '
-                f'dominant-baseline="middle">{escape(text)}</text>')
+        return (
+            f'<text x="{_f(at)}" y="4" font-size="{size}" fill="#334155" '
+            f'dominant-baseline="middle">{escape(text)}</text>'
+        )
 
     if with_status:
         for key in (*STATUS_ORDER, "break"):
             zh_name, en_name = STATUS_NAMES[key]
             text = f"{zh_name} {en_name}" if zh else f"{en_name} {zh_name}"
             if key == "break":
-                out.append(f'<rect x="{_f(x)}" y="-5" width="26" height="18" rx="4" '
-                           f'fill="#ffffff" stroke="{BREAK_COLOUR}" stroke-width="3"/>')
+                out.append(
+                    f'<rect x="{_f(x)}" y="-5" width="26" height="18" rx="4" '
+                    f'fill="#ffffff" stroke="{BREAK_COLOUR}" stroke-width="3"/>'
+                )
             else:
                 st = STATUS_STYLES[key]
                 dash = f' stroke-dasharray="{st.dash}"' if st.dash else ""
-                out.append(f'<rect x="{_f(x)}" y="-5" width="26" height="18" rx="4" '
-                           f'fill="{st.fill}" stroke="{st.stroke}" stroke-width="1.4"{dash}/>')
+                out.append(
+                    f'<rect x="{_f(x)}" y="-5" width="26" height="18" rx="4" '
+                    f'fill="{st.fill}" stroke="{st.stroke}" stroke-width="1.4"{dash}/>'
+                )
             out.append(label(text, x + 33))
             x += 33 + text_width(text, size) + 22
         x += 10
     for kind in ("supply", "recycling") if with_recycling else ("supply",):
         if kind == "supply":
             text = "供应关系 Supply" if zh else "Supply 供应关系"
-            out.append(f'<path d="M{_f(x)},4H{_f(x + 30)}" stroke="{EDGE_COLOUR}" '
-                       f'stroke-width="1.5" fill="none" marker-end="url(#{pid}-arrow)"/>')
+            out.append(
+                f'<path d="M{_f(x)},4H{_f(x + 30)}" stroke="{EDGE_COLOUR}" '
+                f'stroke-width="1.5" fill="none" marker-end="url(#{pid}-arrow)"/>'
+            )
         else:
             text = "循环利用 Recycling" if zh else "Recycling 循环利用"
-            out.append(f'<path d="M{_f(x)},4H{_f(x + 30)}" stroke="{RECYCLE_COLOUR}" '
-                       f'stroke-width="1.6" stroke-dasharray="6 4" fill="none" '
-                       f'marker-end="url(#{pid}-arrow-recycle)"/>')
+            out.append(
+                f'<path d="M{_f(x)},4H{_f(x + 30)}" stroke="{RECYCLE_COLOUR}" '
+                f'stroke-width="1.6" stroke-dasharray="6 4" fill="none" '
+                f'marker-end="url(#{pid}-arrow-recycle)"/>'
+            )
         out.append(label(text, x + 40))
         x += 40 + text_width(text, size) + 22
     out.append("</g>")
     return out
 
 
-def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = "zh", *,
-                  title: bool = True) -> str:
+def chain_map_svg(
+    chain: Chain, diagnosis: Diagnosis | None = None, lang: str = "zh", *, title: bool = True
+) -> str:
     """The chain map as a standalone SVG document string.
 
     With a diagnosis, each box shows the local firm count, the LQ (firm count) and the
@@ -709,28 +765,34 @@ def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = 
     routes = route_edges(chain, lay, missing, {k for k, n in diag.items() if n.is_break})
     geo = lay.geo
     pid = "ca-" + "".join(ch if ch.isalnum() else "-" for ch in chain.id)
-    heading = (f"{chain.name_zh}产业链图谱" if zh else f"{chain.name_en} — chain map")
+    heading = f"{chain.name_zh}产业链图谱" if zh else f"{chain.name_en} — chain map"
     if diagnosis is not None:
-        heading += (f" · {diagnosis.region.full_name}" if zh
-                    else f" · {diagnosis.region.full_name} ({diagnosis.region.code})")
+        heading += (
+            f" · {diagnosis.region.full_name}"
+            if zh
+            else f" · {diagnosis.region.full_name} ({diagnosis.region.code})"
+        )
     w, h = lay.width, lay.height
     o: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chain-map" viewBox="0 0 {_f(w)} {_f(h)}" '
         f'width="{_f(w)}" height="{_f(h)}" role="img" aria-labelledby="{pid}-title" '
-        f'font-family={_attr(FONT_FAMILY)} lang={_attr("zh-CN" if zh else "en")}>',
+        f"font-family={_attr(FONT_FAMILY)} lang={_attr('zh-CN' if zh else 'en')}>",
         f'<title id="{pid}-title">{escape(heading)}</title>',
         "<defs>",
     ]
-    for suffix, colour in (("", EDGE_COLOUR), ("-faded", EDGE_FADED),
-                           ("-recycle", RECYCLE_COLOUR)):
-        o.append(f'<marker id="{pid}-arrow{suffix}" viewBox="0 0 10 10" refX="9.5" refY="5" '
-                 f'markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" '
-                 f'orient="auto"><path d="M0,0L10,5L0,10z" fill="{colour}"/></marker>')
+    for suffix, colour in (("", EDGE_COLOUR), ("-faded", EDGE_FADED), ("-recycle", RECYCLE_COLOUR)):
+        o.append(
+            f'<marker id="{pid}-arrow{suffix}" viewBox="0 0 10 10" refX="9.5" refY="5" '
+            f'markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" '
+            f'orient="auto"><path d="M0,0L10,5L0,10z" fill="{colour}"/></marker>'
+        )
     o.append("</defs>")
     o.append(f'<rect width="{_f(w)}" height="{_f(h)}" fill="#ffffff"/>')
     if title:
-        o.append(f'<text x="{_f(geo.margin)}" y="{_f(geo.margin + 16)}" font-size="17" '
-                 f'font-weight="700" fill="#0f2a4a">{escape(heading)}</text>')
+        o.append(
+            f'<text x="{_f(geo.margin)}" y="{_f(geo.margin + 16)}" font-size="17" '
+            f'font-weight="700" fill="#0f2a4a">{escape(heading)}</text>'
+        )
 
     # bands
     strip_x = geo.margin
@@ -739,28 +801,44 @@ def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = 
     for i, lane in enumerate(lay.lanes):
         zh_name, en_name = STAGE_NAMES.get(lane.stage, (lane.stage, lane.stage))
         o.append(f'<g class="band" data-stage={_attr(lane.stage)}>')
-        o.append(f'<rect x="{_f(band_x)}" y="{_f(lane.top)}" width="{_f(band_w)}" '
-                 f'height="{_f(lane.height)}" fill="{LANE_FILLS[i % 2]}"/>')
-        o.append(f'<rect x="{_f(strip_x)}" y="{_f(lane.top)}" width="{_f(geo.strip_w)}" '
-                 f'height="{_f(lane.height)}" fill="{STRIP_FILL}"/>')
+        o.append(
+            f'<rect x="{_f(band_x)}" y="{_f(lane.top)}" width="{_f(band_w)}" '
+            f'height="{_f(lane.height)}" fill="{LANE_FILLS[i % 2]}"/>'
+        )
+        o.append(
+            f'<rect x="{_f(strip_x)}" y="{_f(lane.top)}" width="{_f(geo.strip_w)}" '
+            f'height="{_f(lane.height)}" fill="{STRIP_FILL}"/>'
+        )
         if i:
-            o.append(f'<path d="M{_f(strip_x)},{_f(lane.top)}H{_f(w - geo.margin)}" '
-                     f'stroke="#c9d5e3" stroke-width="1"/>')
+            o.append(
+                f'<path d="M{_f(strip_x)},{_f(lane.top)}H{_f(w - geo.margin)}" '
+                f'stroke="#c9d5e3" stroke-width="1"/>'
+            )
         cx = strip_x + geo.strip_w / 2
         cy = lane.top + lane.height / 2
         if zh:
-            o.append(f'<text x="{_f(cx)}" y="{_f(cy - 4)}" text-anchor="middle" font-size="15" '
-                     f'font-weight="700" fill="{STRIP_TEXT}">{escape(zh_name)}</text>')
-            o.append(f'<text x="{_f(cx)}" y="{_f(cy + 13)}" text-anchor="middle" '
-                     f'font-size="9.5" fill="#5b708a">{escape(en_name)}</text>')
+            o.append(
+                f'<text x="{_f(cx)}" y="{_f(cy - 4)}" text-anchor="middle" font-size="15" '
+                f'font-weight="700" fill="{STRIP_TEXT}">{escape(zh_name)}</text>'
+            )
+            o.append(
+                f'<text x="{_f(cx)}" y="{_f(cy + 13)}" text-anchor="middle" '
+                f'font-size="9.5" fill="#5b708a">{escape(en_name)}</text>'
+            )
         else:
-            o.append(f'<text x="{_f(cx)}" y="{_f(cy - 4)}" text-anchor="middle" font-size="14" '
-                     f'font-weight="700" fill="{STRIP_TEXT}">{escape(en_name)}</text>')
-            o.append(f'<text x="{_f(cx)}" y="{_f(cy + 13)}" text-anchor="middle" '
-                     f'font-size="10" fill="#5b708a">{escape(zh_name)}</text>')
+            o.append(
+                f'<text x="{_f(cx)}" y="{_f(cy - 4)}" text-anchor="middle" font-size="14" '
+                f'font-weight="700" fill="{STRIP_TEXT}">{escape(en_name)}</text>'
+            )
+            o.append(
+                f'<text x="{_f(cx)}" y="{_f(cy + 13)}" text-anchor="middle" '
+                f'font-size="10" fill="#5b708a">{escape(zh_name)}</text>'
+            )
         o.append("</g>")
-    o.append(f'<rect x="{_f(strip_x)}" y="{_f(lay.lanes_top)}" width="{_f(w - 2 * geo.margin)}" '
-             f'height="{_f(lay.lanes_bottom - lay.lanes_top)}" fill="none" stroke="#c9d5e3"/>')
+    o.append(
+        f'<rect x="{_f(strip_x)}" y="{_f(lay.lanes_top)}" width="{_f(w - 2 * geo.margin)}" '
+        f'height="{_f(lay.lanes_bottom - lay.lanes_top)}" fill="none" stroke="#c9d5e3"/>'
+    )
 
     # edges
     o.append('<g class="edges" fill="none">')
@@ -768,27 +846,33 @@ def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = 
         e = r.edge
         flow = escape(e.flow) if e.flow else ""
         sup, cus = chain.node(e.supplier), chain.node(e.customer)
-        tip = (f"{sup.name_zh} → {cus.name_zh}" if zh else f"{sup.name_en} → {cus.name_en}")
+        tip = f"{sup.name_zh} → {cus.name_zh}" if zh else f"{sup.name_en} → {cus.name_en}"
         tip_text = escape(tip) + (f"：{flow}" if flow else "")
-        common = f'data-supplier={_attr(e.supplier)} data-customer={_attr(e.customer)}'
+        common = f"data-supplier={_attr(e.supplier)} data-customer={_attr(e.customer)}"
         if e.recycling:
-            o.append(f'<path class="edge recycling" {common} d="{r.d}" stroke="{RECYCLE_COLOUR}" '
-                     f'stroke-width="1.8" stroke-dasharray="7 4" '
-                     f'marker-end="url(#{pid}-arrow-recycle)"><title>{tip_text}</title></path>')
+            o.append(
+                f'<path class="edge recycling" {common} d="{r.d}" stroke="{RECYCLE_COLOUR}" '
+                f'stroke-width="1.8" stroke-dasharray="7 4" '
+                f'marker-end="url(#{pid}-arrow-recycle)"><title>{tip_text}</title></path>'
+            )
             if r.label_at:
                 if zh:
                     text = "循环：" + e.flow if e.flow else "循环利用"
                 else:
                     text = f"Recycling ({e.flow})" if e.flow else "Recycling"
-                o.append(f'<text class="edge-label" x="{_f(r.label_at[0])}" '
-                         f'y="{_f(r.label_at[1])}" text-anchor="middle" font-size="11.5" '
-                         f'fill="{RECYCLE_COLOUR}" stroke="#ffffff" stroke-width="3" '
-                         f'paint-order="stroke">{escape(text)}</text>')
+                o.append(
+                    f'<text class="edge-label" x="{_f(r.label_at[0])}" '
+                    f'y="{_f(r.label_at[1])}" text-anchor="middle" font-size="11.5" '
+                    f'fill="{RECYCLE_COLOUR}" stroke="#ffffff" stroke-width="3" '
+                    f'paint-order="stroke">{escape(text)}</text>'
+                )
         else:
             colour, marker = (EDGE_FADED, "-faded") if r.faded else (EDGE_COLOUR, "")
-            o.append(f'<path class="edge supply" {common} d="{r.d}" stroke="{colour}" '
-                     f'stroke-width="1.4" marker-end="url(#{pid}-arrow{marker})">'
-                     f"<title>{tip_text}</title></path>")
+            o.append(
+                f'<path class="edge supply" {common} d="{r.d}" stroke="{colour}" '
+                f'stroke-width="1.4" marker-end="url(#{pid}-arrow{marker})">'
+                f"<title>{tip_text}</title></path>"
+            )
     o.append("</g>")
 
     # nodes
@@ -801,42 +885,55 @@ def chain_map_svg(chain: Chain, diagnosis: Diagnosis | None = None, lang: str = 
         status = dn.status if dn else "none"
         name = node.name_zh if zh else node.name_en
         cls = f"node status-{status}" + (" break" if is_break else "")
-        o.append(f'<g class="{cls}" data-node={_attr(node.id)} data-status="{status}" '
-                 f'data-break="{"true" if is_break else "false"}">')
+        o.append(
+            f'<g class="{cls}" data-node={_attr(node.id)} data-status="{status}" '
+            f'data-break="{"true" if is_break else "false"}">'
+        )
         o.append(f"<title>{escape(_node_title(name, dn, lang))}</title>")
         stroke, sw = (BREAK_COLOUR, 3.2) if is_break else (style.stroke, 1.4)
         dash = f' stroke-dasharray="{style.dash}"' if style.dash and not is_break else ""
-        o.append(f'<rect class="box" x="{_f(b.x)}" y="{_f(b.y)}" width="{_f(b.w)}" '
-                 f'height="{_f(b.h)}" rx="8" fill="{style.fill}" stroke="{stroke}" '
-                 f'stroke-width="{sw}"{dash}/>')
+        o.append(
+            f'<rect class="box" x="{_f(b.x)}" y="{_f(b.y)}" width="{_f(b.w)}" '
+            f'height="{_f(b.h)}" rx="8" fill="{style.fill}" stroke="{stroke}" '
+            f'stroke-width="{sw}"{dash}/>'
+        )
         lines = lay.labels[node.id]
         size = lay.label_sizes.get(node.id, geo.name_size)
         step = geo.name_line * size / geo.name_size
         block = len(lines) * step + (14 if dn else 0)
         ty = b.cy - block / 2 + step * 0.78
         for line in lines:
-            o.append(f'<text x="{_f(b.cx)}" y="{_f(ty)}" text-anchor="middle" '
-                     f'font-size="{_f(size)}" font-weight="700" '
-                     f'fill="{style.text}">{escape(line)}</text>')
+            o.append(
+                f'<text x="{_f(b.cx)}" y="{_f(ty)}" text-anchor="middle" '
+                f'font-size="{_f(size)}" font-weight="700" '
+                f'fill="{style.text}">{escape(line)}</text>'
+            )
             ty += step
         if dn:
             stats = _truncate(_stats_line(dn, lang), b.w - 10, geo.stat_size, False)
-            o.append(f'<text class="stats" x="{_f(b.cx)}" y="{_f(ty + 1)}" '
-                     f'text-anchor="middle" font-size="{_f(geo.stat_size)}" '
-                     f'fill="{style.text}" fill-opacity="0.85">{escape(stats)}</text>')
+            o.append(
+                f'<text class="stats" x="{_f(b.cx)}" y="{_f(ty + 1)}" '
+                f'text-anchor="middle" font-size="{_f(geo.stat_size)}" '
+                f'fill="{style.text}" fill-opacity="0.85">{escape(stats)}</text>'
+            )
         if is_break:
             label = STATUS_NAMES["break"][0] if zh else "BREAK"
             bw = text_width(label, 10.5, bold=True) + 14
             bx, by = b.right - bw + 6, b.y - 9
-            o.append(f'<g class="badge"><rect x="{_f(bx)}" y="{_f(by)}" width="{_f(bw)}" '
-                     f'height="17" rx="8.5" fill="{BREAK_COLOUR}"/>'
-                     f'<text x="{_f(bx + bw / 2)}" y="{_f(by + 12.5)}" text-anchor="middle" '
-                     f'font-size="10.5" font-weight="700" fill="#ffffff">{escape(label)}</text>'
-                     "</g>")
+            o.append(
+                f'<g class="badge"><rect x="{_f(bx)}" y="{_f(by)}" width="{_f(bw)}" '
+                f'height="17" rx="8.5" fill="{BREAK_COLOUR}"/>'
+                f'<text x="{_f(bx + bw / 2)}" y="{_f(by + 12.5)}" text-anchor="middle" '
+                f'font-size="10.5" font-weight="700" fill="#ffffff">{escape(label)}</text>'
+                "</g>"
+            )
         o.append("</g>")
     o.append("</g>")
     legend_y = h - geo.margin - 18
-    o.extend(_legend(lay, legend_y, diagnosis is not None, lang, pid,
-                     any(e.recycling for e in chain.edges)))
+    o.extend(
+        _legend(
+            lay, legend_y, diagnosis is not None, lang, pid, any(e.recycling for e in chain.edges)
+        )
+    )
     o.append("</svg>")
     return "\n".join(o) + "\n"

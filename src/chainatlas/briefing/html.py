@@ -126,14 +126,21 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "strengthen": ("强链", "Strengthen"),
 }
 ACTION_COLOURS: dict[str, str] = {
-    "build": "#7c3aed", "fill": BREAK_COLOUR, "extend": "#2563eb", "strengthen": "#0f8a5f",
+    "build": "#7c3aed",
+    "fill": BREAK_COLOUR,
+    "extend": "#2563eb",
+    "strengthen": "#0f8a5f",
 }
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
-    "province": ("省级", "province"), "city": ("地级", "prefecture"), "county": ("县级", "county"),
+    "province": ("省级", "province"),
+    "city": ("地级", "prefecture"),
+    "county": ("县级", "county"),
 }
 COMPONENT_KEYS = ("size", "partners", "tags", "downstream")
 TAG_NAMES_EN: dict[str, str] = {
-    "上市": "listed", "专精特新小巨人": "SRDI little giant", "专精特新": "SRDI",
+    "上市": "listed",
+    "专精特新小巨人": "SRDI little giant",
+    "专精特新": "SRDI",
     "高新技术企业": "high-tech enterprise",
 }
 
@@ -191,50 +198,77 @@ def definitions(diagnosis: Diagnosis, lang: str = "zh") -> list[tuple[str, str]]
     weights = lead_weights(diagnosis) or LeadFirmWeights().model_dump()
     wtext = " + ".join(f"{fmt_threshold(weights[k])}×{component_name(k, lang)}" for k in weights)
     sep = "、" if lang == "zh" else ", "
-    tags = sep.join(f"{t if lang == 'zh' else TAG_NAMES_EN.get(t, t)} {fmt_threshold(p)}"
-                    for t, p in TAG_POINTS.items())
-    stages = sep.join(f"{stage_name(st, lang)} {fmt_threshold(p)}"
-                      for st, p in sorted(STAGE_POSITION.items(), key=lambda kv: kv[1]))
+    tags = sep.join(
+        f"{t if lang == 'zh' else TAG_NAMES_EN.get(t, t)} {fmt_threshold(p)}"
+        for t, p in TAG_POINTS.items()
+    )
+    stages = sep.join(
+        f"{stage_name(st, lang)} {fmt_threshold(p)}"
+        for st, p in sorted(STAGE_POSITION.items(), key=lambda kv: kv[1])
+    )
     if lang == "zh":
         return [
-            ("区位熵 LQ", "环节 n 在地区 r 的区位熵 = (x_rn / x_r) / (X_n / X)，x 为企业户数"
-             "（另按注册资本、有营收数据时按营业收入计算），x_r 为本地区该产业链企业总数，X 为全国"
-             "合计。分母一律为全国（已加载的全部企业），不用上级地区。LQ > 1 表示该环节在本地的集聚"
-             "度高于全国平均。"),
+            (
+                "区位熵 LQ",
+                "环节 n 在地区 r 的区位熵 = (x_rn / x_r) / (X_n / X)，x 为企业户数"
+                "（另按注册资本、有营收数据时按营业收入计算），x_r 为本地区该产业链企业总数，X 为全国"
+                "合计。分母一律为全国（已加载的全部企业），不用上级地区。LQ > 1 表示该环节在本地的集聚"
+                "度高于全国平均。",
+            ),
             ("全国占比", "本地该环节企业数 / 全国该环节企业数。"),
             ("缺链", f"该环节本地企业少于 {min_firms} 家。"),
             ("强链", f"区位熵 ≥ {strong}，或本地有该环节全国注册资本排名前 {rank} 的企业。"),
             ("弱链", f"本地有企业，但不是强链且区位熵 < {weak}。"),
             ("一般", "有企业，既非强链也非弱链。"),
-            ("断链", "（与上述状态同时报告）该环节为缺链或弱链，而至少一个上游相邻环节和一个下游"
-             "相邻环节在本地为一般或强链——本地链条在此处断开。"),
+            (
+                "断链",
+                "（与上述状态同时报告）该环节为缺链或弱链，而至少一个上游相邻环节和一个下游"
+                "相邻环节在本地为一般或强链——本地链条在此处断开。",
+            ),
             ("产业链完整度", "非缺链环节占全部环节的比例，按环节权重加权（默认权重 1）。"),
-            ("链主候选得分", f"可解释的加权和：{wtext}。"
-             "规模 = 1 − (全国排名 − 1) / 该环节全国企业数；"
-             "本地伙伴 = 本地不同供应商与客户数 / 候选企业中的最大值；"
-             f"资质 = 标签最高分（{tags}）；下游位置 = 环节阶段（{stages}）。"),
+            (
+                "链主候选得分",
+                f"可解释的加权和：{wtext}。"
+                "规模 = 1 − (全国排名 − 1) / 该环节全国企业数；"
+                "本地伙伴 = 本地不同供应商与客户数 / 候选企业中的最大值；"
+                f"资质 = 标签最高分（{tags}）；下游位置 = 环节阶段（{stages}）。",
+            ),
         ]
     return [
-        ("LQ", "Location quotient of node n in region r = (x_rn / x_r) / (X_n / X), x being firm "
-         "counts (also by registered capital, and by revenue where reported), x_r the region's "
-         "firms on the chain, X the national totals. The denominator is always national (the "
-         "whole loaded population), never the parent region. LQ > 1: more concentrated here "
-         "than nationally."),
+        (
+            "LQ",
+            "Location quotient of node n in region r = (x_rn / x_r) / (X_n / X), x being firm "
+            "counts (also by registered capital, and by revenue where reported), x_r the region's "
+            "firms on the chain, X the national totals. The denominator is always national (the "
+            "whole loaded population), never the parent region. LQ > 1: more concentrated here "
+            "than nationally.",
+        ),
         ("National share", "Local firms of the node / national firms of the node."),
         ("Missing", f"fewer than {min_firms} local firm(s) in the node."),
-        ("Strong", f"LQ ≥ {strong}, or a local firm ranked ≤ {rank} nationally in the node "
-         "(by registered capital)."),
+        (
+            "Strong",
+            f"LQ ≥ {strong}, or a local firm ranked ≤ {rank} nationally in the node "
+            "(by registered capital).",
+        ),
         ("Weak", f"firms present, not strong, and LQ < {weak}."),
         ("Present", "firms present, neither strong nor weak."),
-        ("Break", "(reported in addition) the node is missing or weak while at least one "
-         "supplier neighbour and one customer neighbour are present or strong locally — the "
-         "local flow is cut at this node."),
-        ("Completeness", "share of the chain's nodes that are not missing, weighted by node "
-         "weight (default 1)."),
-        ("Lead-firm score", f"explainable weighted sum: {wtext}. Size = 1 − (national rank − 1) "
-         "/ national firms of the node; local partners = distinct local suppliers and customers "
-         f"/ the maximum among candidates; tags = best tag points ({tags}); downstream "
-         f"position = stage ({stages})."),
+        (
+            "Break",
+            "(reported in addition) the node is missing or weak while at least one "
+            "supplier neighbour and one customer neighbour are present or strong locally — the "
+            "local flow is cut at this node.",
+        ),
+        (
+            "Completeness",
+            "share of the chain's nodes that are not missing, weighted by node weight (default 1).",
+        ),
+        (
+            "Lead-firm score",
+            f"explainable weighted sum: {wtext}. Size = 1 − (national rank − 1) "
+            "/ national firms of the node; local partners = distinct local suppliers and customers "
+            f"/ the maximum among candidates; tags = best tag points ({tags}); downstream "
+            f"position = stage ({stages}).",
+        ),
     ]
 
 
@@ -280,8 +314,9 @@ def _environment() -> Environment:
     return env
 
 
-def diagnosis_html(diagnosis: Diagnosis, chain: Chain, lang: str = "zh", *,
-                   generated_at: dt.datetime | None = None) -> str:
+def diagnosis_html(
+    diagnosis: Diagnosis, chain: Chain, lang: str = "zh", *, generated_at: dt.datetime | None = None
+) -> str:
     """Render one region × chain diagnosis as a printable HTML page.
 
     `generated_at` defaults to now; pass a fixed value for byte-identical output.
@@ -299,11 +334,17 @@ def diagnosis_html(diagnosis: Diagnosis, chain: Chain, lang: str = "zh", *,
     has_revenue = any(n.lq_revenue is not None for n in diagnosis.nodes)
     weights = lead_weights(diagnosis)
     components = [k for k in COMPONENT_KEYS if k in weights] + [
-        k for k in weights if k not in COMPONENT_KEYS]
+        k for k in weights if k not in COMPONENT_KEYS
+    ]
     status_cards = [
-        {"key": s, "name": status_name(s, lang), "count": diagnosis.status_counts.get(s, 0),
-         "fill": STATUS_STYLES[s].fill, "stroke": STATUS_STYLES[s].stroke,
-         "dash": STATUS_STYLES[s].dash is not None}
+        {
+            "key": s,
+            "name": status_name(s, lang),
+            "count": diagnosis.status_counts.get(s, 0),
+            "fill": STATUS_STYLES[s].fill,
+            "stroke": STATUS_STYLES[s].stroke,
+            "dash": STATUS_STYLES[s].dash is not None,
+        }
         for s in STATUS_ORDER
     ]
     locations: dict[str, str] = {}
@@ -331,7 +372,8 @@ def diagnosis_html(diagnosis: Diagnosis, chain: Chain, lang: str = "zh", *,
         "break_colour": BREAK_COLOUR,
         "status_cards": status_cards,
         "break_count": diagnosis.status_counts.get(
-            "break", sum(1 for n in diagnosis.nodes if n.is_break)),
+            "break", sum(1 for n in diagnosis.nodes if n.is_break)
+        ),
         "present_nodes": sum(1 for n in diagnosis.nodes if n.status != "missing"),
         "map_svg": Markup(chain_map_svg(chain, diagnosis, lang, title=False)),
         "has_revenue": has_revenue,

@@ -31,17 +31,25 @@ BREAK_STYLE = "bold white on red"
 def diagnosis_table(diagnosis: Diagnosis, lang: str = "zh") -> Table:
     """One row per node (grouped by stage), coloured by status; 断链 marked in red."""
     zh = lang == "zh"
-    title = (f"{diagnosis.region.full_name}·{diagnosis.chain.name_zh}{label('title_suffix')}"
-             if zh else f"{diagnosis.chain.name_en} {label('title_suffix', 'en')} — "
-             f"{diagnosis.region.full_name}")
+    title = (
+        f"{diagnosis.region.full_name}·{diagnosis.chain.name_zh}{label('title_suffix')}"
+        if zh
+        else f"{diagnosis.chain.name_en} {label('title_suffix', 'en')} — "
+        f"{diagnosis.region.full_name}"
+    )
     caption = (
         f"{label('local_firms', lang)} {diagnosis.firm_count:,} · "
         f"{label('completeness', lang)} {fmt_pct(diagnosis.completeness)}"
     )
     if diagnosis.synthetic_data:
         caption += " · " + label("synthetic_title", lang)
-    table = Table(title=title, caption=caption, header_style="bold", title_style="bold",
-                  caption_style="bold red" if diagnosis.synthetic_data else "dim")
+    table = Table(
+        title=title,
+        caption=caption,
+        header_style="bold",
+        title_style="bold",
+        caption_style="bold red" if diagnosis.synthetic_data else "dim",
+    )
     table.add_column(label("node", lang))
     table.add_column(label("stage", lang))
     table.add_column(label("firm_count", lang), justify="right")
@@ -69,15 +77,26 @@ def diagnosis_table(diagnosis: Diagnosis, lang: str = "zh") -> Table:
     return table
 
 
-def render_text(diagnosis: Diagnosis, lang: str = "zh", *, width: int = 110,
-                color: bool = False) -> str:
+def render_text(
+    diagnosis: Diagnosis, lang: str = "zh", *, width: int = 110, color: bool = False
+) -> str:
     """The table plus the recommended actions as text (ANSI colours when `color`)."""
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width, color_system="standard" if color else None,
-                      force_terminal=color, highlight=False, legacy_windows=False)
+    console = Console(
+        file=buffer,
+        width=width,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        highlight=False,
+        legacy_windows=False,
+    )
     if diagnosis.synthetic_data:
-        console.print(Text(f"[{label('synthetic_title', lang)}] {label('synthetic_text', lang)}",
-                           style="bold red"))
+        console.print(
+            Text(
+                f"[{label('synthetic_title', lang)}] {label('synthetic_text', lang)}",
+                style="bold red",
+            )
+        )
     console.print(diagnosis_table(diagnosis, lang))
     if diagnosis.actions:
         console.print(Text(label("actions", lang), style="bold"))

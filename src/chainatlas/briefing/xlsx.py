@@ -68,8 +68,13 @@ def _write(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = N
         ws.write(row, col, value, fmt)
 
 
-def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
-                   generated_at: dt.datetime | None = None) -> Path:
+def diagnosis_xlsx(
+    diagnosis: Diagnosis,
+    path: str | Path,
+    lang: str = "zh",
+    *,
+    generated_at: dt.datetime | None = None,
+) -> Path:
     """Write the workbook to `path` and return it. `lang` switches sheet names and labels."""
     if lang not in SHEETS:
         raise ValueError(f"lang must be one of {tuple(SHEETS)}, not {lang!r}")
@@ -84,21 +89,36 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
         return label(key, lang)
 
     wb = xlsxwriter.Workbook(str(path))
-    wb.set_properties({
-        "title": f"{diagnosis.region.full_name}·{chain_name}{LABELS['title_suffix'][li]}",
-        "author": "chainatlas", "comments": f"chainatlas {__version__}, {diagnosis.schema_id}",
-        "created": when,
-    })
+    wb.set_properties(
+        {
+            "title": f"{diagnosis.region.full_name}·{chain_name}{LABELS['title_suffix'][li]}",
+            "author": "chainatlas",
+            "comments": f"chainatlas {__version__}, {diagnosis.schema_id}",
+            "created": when,
+        }
+    )
     base = {"font_name": "Microsoft YaHei", "font_size": 10, "valign": "vcenter"}
 
     def fmt(**kw: Any) -> Format:
         return wb.add_format({**base, **kw})
 
     title_f = fmt(bold=True, font_size=15, font_color="#0F2A4A")
-    synth_f = fmt(bold=True, font_color="#9A3412", bg_color="#FFE9CC", border=2,
-                  border_color="#C2410C", text_wrap=True)
-    head_f = fmt(bold=True, bg_color="#EAF0F7", font_color="#23384F", bottom=2,
-                 bottom_color="#B9C8D9", text_wrap=True)
+    synth_f = fmt(
+        bold=True,
+        font_color="#9A3412",
+        bg_color="#FFE9CC",
+        border=2,
+        border_color="#C2410C",
+        text_wrap=True,
+    )
+    head_f = fmt(
+        bold=True,
+        bg_color="#EAF0F7",
+        font_color="#23384F",
+        bottom=2,
+        bottom_color="#B9C8D9",
+        text_wrap=True,
+    )
     section_f = fmt(bold=True, font_size=12, font_color="#0F2A4A")
     key_f = fmt(bold=True, font_color="#334155")
     text_f = fmt()
@@ -113,14 +133,25 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
     # ------------------------------------------------------------------ 概览
     ws = wb.add_worksheet(sheet_names[0])
     ws.hide_gridlines(2)
-    title = (f"{diagnosis.region.full_name}·{chain_name}{LABELS['title_suffix'][0]}" if zh
-             else f"{chain_name} {LABELS['title_suffix'][1]} — {diagnosis.region.full_name}")
+    title = (
+        f"{diagnosis.region.full_name}·{chain_name}{LABELS['title_suffix'][0]}"
+        if zh
+        else f"{chain_name} {LABELS['title_suffix'][1]} — {diagnosis.region.full_name}"
+    )
     ws.merge_range(0, 0, 0, 2, title, title_f)
     ws.set_row(0, 26)
     row = 2
     if diagnosis.synthetic_data:
-        ws.merge_range(row, 0, row, 2, f"{L('synthetic_title')}：{L('synthetic_text')}" if zh
-                       else f"{L('synthetic_title')}: {L('synthetic_text')}", synth_f)
+        ws.merge_range(
+            row,
+            0,
+            row,
+            2,
+            f"{L('synthetic_title')}：{L('synthetic_text')}"
+            if zh
+            else f"{L('synthetic_title')}: {L('synthetic_text')}",
+            synth_f,
+        )
         ws.set_row(row, 36)
         row += 2
     ws.write(row, 0, L("item"), head_f)
@@ -132,15 +163,23 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
         (L("region"), diagnosis.region.full_name, text_f),
         (L("region_code"), diagnosis.region.code, text_f),
         (L("level"), level, text_f),
-        (L("chain"), f"{chain_name}（{diagnosis.chain.id}）" if zh
-         else f"{chain_name} ({diagnosis.chain.id})", text_f),
+        (
+            L("chain"),
+            f"{chain_name}（{diagnosis.chain.id}）"
+            if zh
+            else f"{chain_name} ({diagnosis.chain.id})",
+            text_f,
+        ),
         (L("local_firms"), diagnosis.firm_count, int_f),
         (L("national_firms"), diagnosis.national_firm_count, int_f),
         (L("completeness"), diagnosis.completeness, pct_f),
         (L("node_count"), len(diagnosis.nodes), int_f),
         *[(status_name(s, lang), counts.get(s, 0), int_f) for s in STATUS_ORDER],
-        (status_name("break", lang), counts.get("break", sum(n.is_break for n in diagnosis.nodes)),
-         int_f),
+        (
+            status_name("break", lang),
+            counts.get("break", sum(n.is_break for n in diagnosis.nodes)),
+            int_f,
+        ),
         (L("data"), L("synthetic_short") if diagnosis.synthetic_data else L("real_data"), text_f),
         (L("schema"), diagnosis.schema_id, text_f),
         (L("printed_at"), when.strftime("%Y-%m-%d %H:%M"), text_f),
@@ -197,11 +236,19 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
     nodes = ordered_nodes(diagnosis)
     for r, n in enumerate(nodes, start=1):
         values: dict[str, Any] = {
-            "node_id": n.id, "name": names[n.id], "stage": stage_name(n.stage, lang),
-            "firm_count": n.firm_count, "national_firm_count": n.national_firm_count,
-            "national_share": n.national_share, "capital": n.capital, "revenue": n.revenue,
-            "lq": n.lq, "lq_capital": n.lq_capital, "lq_revenue": n.lq_revenue,
-            "status": status_name(n.status, lang), "break": yes if n.is_break else no,
+            "node_id": n.id,
+            "name": names[n.id],
+            "stage": stage_name(n.stage, lang),
+            "firm_count": n.firm_count,
+            "national_firm_count": n.national_firm_count,
+            "national_share": n.national_share,
+            "capital": n.capital,
+            "revenue": n.revenue,
+            "lq": n.lq,
+            "lq_capital": n.lq_capital,
+            "lq_revenue": n.lq_revenue,
+            "status": status_name(n.status, lang),
+            "break": yes if n.is_break else no,
             "weight": n.weight,
             "suppliers": sep.join(names.get(i, i) for i in n.suppliers),
             "customers": sep.join(names.get(i, i) for i in n.customers),
@@ -219,17 +266,32 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
     if last_row:
         for s in STATUS_ORDER:
             st = STATUS_STYLES[s]
-            ws.conditional_format(1, 0, last_row, last_col, {
+            ws.conditional_format(
+                1,
+                0,
+                last_row,
+                last_col,
+                {
+                    "type": "formula",
+                    "criteria": f'=${status_col}2="{status_name(s, lang)}"',
+                    "format": wb.add_format(
+                        {"bg_color": st.fill.upper(), "font_color": st.text.upper()}
+                    ),
+                },
+            )
+        ws.conditional_format(
+            1,
+            keys.index("break"),
+            last_row,
+            keys.index("break"),
+            {
                 "type": "formula",
-                "criteria": f'=${status_col}2="{status_name(s, lang)}"',
-                "format": wb.add_format({"bg_color": st.fill.upper(),
-                                         "font_color": st.text.upper()}),
-            })
-        ws.conditional_format(1, keys.index("break"), last_row, keys.index("break"), {
-            "type": "formula", "criteria": f'=${break_col}2="{yes}"',
-            "format": wb.add_format({"bold": True, "font_color": "#FFFFFF",
-                                     "bg_color": BREAK_COLOUR.upper()}),
-        })
+                "criteria": f'=${break_col}2="{yes}"',
+                "format": wb.add_format(
+                    {"bold": True, "font_color": "#FFFFFF", "bg_color": BREAK_COLOUR.upper()}
+                ),
+            },
+        )
     ws.freeze_panes(1, 2)
     ws.autofilter(0, 0, max(last_row, 1), last_col)
     widths.see(0, "", 0)
@@ -241,14 +303,30 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
     ws = wb.add_worksheet(sheet_names[2])
     weights = lead_weights(diagnosis)
     components = [k for k in COMPONENT_KEYS if k in weights] + [
-        k for k in weights if k not in COMPONENT_KEYS]
+        k for k in weights if k not in COMPONENT_KEYS
+    ]
     w_label = "权重" if zh else "weight"
-    headers = [L("node_id"), L("node"), "#", L("firm_name"), L("uscc"), L("location"),
-               L("region_code"), L("capital"), L("revenue"), L("tags"), L("national_rank"),
-               L("local_partners"), L("lead_score"),
-               *[f"{component_name(k, lang)}（{w_label}{fmt_threshold(weights[k])}）" if zh
-                 else f"{component_name(k, lang)} ({w_label} {fmt_threshold(weights[k])})"
-                 for k in components]]
+    headers = [
+        L("node_id"),
+        L("node"),
+        "#",
+        L("firm_name"),
+        L("uscc"),
+        L("location"),
+        L("region_code"),
+        L("capital"),
+        L("revenue"),
+        L("tags"),
+        L("national_rank"),
+        L("local_partners"),
+        L("lead_score"),
+        *[
+            f"{component_name(k, lang)}（{w_label}{fmt_threshold(weights[k])}）"
+            if zh
+            else f"{component_name(k, lang)} ({w_label} {fmt_threshold(weights[k])})"
+            for k in components
+        ],
+    ]
     widths = _Widths()
     for col, h in enumerate(headers):
         ws.write(0, col, h, head_f)
@@ -259,18 +337,27 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
         for i, f in enumerate(n.lead_firms, start=1):
             r += 1
             row_values: list[tuple[Any, Format | None]] = [
-                (n.id, text_f), (names[n.id], text_f), (i, int_f), (f.name, text_f),
-                (f.uscc, text_f), (region_short_name(f.region_code), text_f),
+                (n.id, text_f),
+                (names[n.id], text_f),
+                (i, int_f),
+                (f.name, text_f),
+                (f.uscc, text_f),
+                (region_short_name(f.region_code), text_f),
                 (f.region_code, text_f),
-                (f.registered_capital, money_f), (f.revenue, money_f),
-                (sep.join(f.tags), text_f), (f.national_rank, int_f), (f.local_partners, int_f),
+                (f.registered_capital, money_f),
+                (f.revenue, money_f),
+                (sep.join(f.tags), text_f),
+                (f.national_rank, int_f),
+                (f.local_partners, int_f),
                 (f.lead_score, score_f),
                 *[(f.components.get(k), score_f) for k in components],
             ]
             for col, (value, fm) in enumerate(row_values):
                 _write(ws, r, col, value, fm)
-                widths.see(col, value if isinstance(value, str) else
-                           "" if value is None else f"{value:,.3f}")
+                widths.see(
+                    col,
+                    value if isinstance(value, str) else "" if value is None else f"{value:,.3f}",
+                )
     if r == 0:
         ws.write(1, 0, L("no_lead_firms"), text_f)
     ws.freeze_panes(1, 4)
@@ -283,8 +370,16 @@ def diagnosis_xlsx(diagnosis: Diagnosis, path: str | Path, lang: str = "zh", *,
     ws.write(0, 0, L("definitions"), title_f)
     row = 2
     if diagnosis.synthetic_data:
-        ws.merge_range(row, 0, row, 1, f"{L('synthetic_title')}：{L('synthetic_text')}" if zh
-                       else f"{L('synthetic_title')}: {L('synthetic_text')}", synth_f)
+        ws.merge_range(
+            row,
+            0,
+            row,
+            1,
+            f"{L('synthetic_title')}：{L('synthetic_text')}"
+            if zh
+            else f"{L('synthetic_title')}: {L('synthetic_text')}",
+            synth_f,
+        )
         ws.set_row(row, 36)
         row += 2
     for term, text in definitions(diagnosis, lang):

@@ -40,11 +40,14 @@ def _scan(frame: pl.DataFrame, column: str, vocab: Vocabulary, weight: float) ->
     """Keywords found in one text column (one automaton pass): uscc, keyword, field, w."""
     found = frame.select(
         "uscc",
-        pl.col(column).str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
+        pl.col(column)
+        .str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
         .alias("keyword"),
     ).filter(pl.col("keyword").list.len() > 0)
     return found.explode("keyword").select(
-        "uscc", pl.col("keyword").str.to_uppercase(), pl.lit(column).alias("field"),
+        "uscc",
+        pl.col("keyword").str.to_uppercase(),
+        pl.lit(column).alias("field"),
         pl.lit(weight).alias("w"),
     )
 
@@ -54,10 +57,12 @@ def _positions(frame: pl.DataFrame, column: str, vocab: Vocabulary) -> pl.DataFr
     text = pl.col(column)
     found = frame.select(
         "uscc",
-        text.str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
-        .alias("keyword"),
-        text.str.find_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
-        .alias("start"),
+        text.str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True).alias(
+            "keyword"
+        ),
+        text.str.find_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True).alias(
+            "start"
+        ),
     ).filter(pl.col("keyword").list.len() > 0)
     return found.explode("keyword", "start").select(
         "uscc",
@@ -71,7 +76,9 @@ def _positions(frame: pl.DataFrame, column: str, vocab: Vocabulary) -> pl.DataFr
 KEY = ["uscc", "chain_id", "node_id"]
 
 
-def _apply_exclusions(frame: pl.DataFrame, positive: pl.DataFrame, vocab: Vocabulary) -> pl.DataFrame:
+def _apply_exclusions(
+    frame: pl.DataFrame, positive: pl.DataFrame, vocab: Vocabulary
+) -> pl.DataFrame:
     """Drop keyword hits cancelled by exclude keywords, using occurrence spans.
 
     Only the few firms whose text holds an exclude keyword are rescanned with positions.
@@ -86,24 +93,36 @@ def _apply_exclusions(frame: pl.DataFrame, positive: pl.DataFrame, vocab: Vocabu
     # every occurrence of an include keyword sits inside an exclude phrase → that keyword is void
     occurrences = pos.group_by(*KEY, "field", "keyword").agg(pl.len().alias("n"))
     voided = (
-        contained.select(*KEY, "field", "keyword", "start").unique()
-        .group_by(*KEY, "field", "keyword").agg(pl.len().alias("n_inside"))
+        contained.select(*KEY, "field", "keyword", "start")
+        .unique()
+        .group_by(*KEY, "field", "keyword")
+        .agg(pl.len().alias("n_inside"))
         .join(occurrences, on=[*KEY, "field", "keyword"])
         .filter(pl.col("n_inside") >= pl.col("n"))
         .select(*KEY, "field", "keyword")
     )
     # an exclude phrase containing no node keyword stands apart: the firm is the confusable trade
     apart = (
-        neg.join(contained.select(*KEY, "field", pl.col("start_x").alias("start"),
-                                  pl.col("keyword_x").alias("keyword")).unique(),
-                 on=[*KEY, "field", "start", "keyword"], how="anti")
-        .select(KEY).unique()
+        neg.join(
+            contained.select(
+                *KEY,
+                "field",
+                pl.col("start_x").alias("start"),
+                pl.col("keyword_x").alias("keyword"),
+            ).unique(),
+            on=[*KEY, "field", "start", "keyword"],
+            how="anti",
+        )
+        .select(KEY)
+        .unique()
     )
     positive = positive.join(voided, on=[*KEY, "field", "keyword"], how="anti")
     return positive.join(apart, on=KEY, how="anti")
 
 
-def keyword_evidence(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights) -> pl.DataFrame:
+def keyword_evidence(
+    frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights
+) -> pl.DataFrame:
     """Per (uscc, chain_id, node_id): keyword score and the keywords that matched.
 
     An exclude keyword that contains a node keyword occurrence (白砂糖批发 ⊃ 白砂糖) cancels
@@ -111,8 +130,10 @@ def keyword_evidence(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWe
     confusable trade and cancels the node's keyword evidence.
     """
     hits = pl.concat(
-        [_scan(frame, "products", vocab, weights.product_keyword),
-         _scan(frame, "business_scope", vocab, weights.scope_keyword)]
+        [
+            _scan(frame, "products", vocab, weights.product_keyword),
+            _scan(frame, "business_scope", vocab, weights.scope_keyword),
+        ]
     ).join(vocab.keywords, on="keyword", how="inner")
     positive = hits.filter(pl.col("kind") != "exclude")
     flagged = hits.filter(pl.col("kind") == "exclude").select("uscc").unique()
@@ -127,7 +148,9 @@ def keyword_evidence(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWe
     )
 
 
-def classify(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | None = None) -> pl.DataFrame:
+def classify(
+    frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | None = None
+) -> pl.DataFrame:
     """Assignments for a frame with uscc, industry_code, business_scope, products (normalised).
 
     Returns ASSIGNMENT_SCHEMA rows; a firm on no chain yields no row.
@@ -141,26 +164,36 @@ def classify(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | 
     codes = frame.select("uscc", "industry_code").drop_nulls().join(vocab.codes, on="industry_code")
     with_code = kw.join(
         codes.select("uscc", "chain_id", "node_id", "industry_code"),
-        on=["uscc", "chain_id", "node_id"], how="left",
+        on=["uscc", "chain_id", "node_id"],
+        how="left",
     )
     by_keyword = with_code.select(
-        "uscc", "chain_id", "node_id",
+        "uscc",
+        "chain_id",
+        "node_id",
         pl.when(pl.col("industry_code").is_not_null())
         .then(1 - (1 - pl.col("kw_score")) * (1 - weights.code_agrees))
-        .otherwise(pl.col("kw_score")).alias("score"),
-        pl.when(pl.col("industry_code").is_not_null()).then(pl.lit("keyword+code"))
-        .otherwise(pl.lit("keyword")).alias("method"),
+        .otherwise(pl.col("kw_score"))
+        .alias("score"),
+        pl.when(pl.col("industry_code").is_not_null())
+        .then(pl.lit("keyword+code"))
+        .otherwise(pl.lit("keyword"))
+        .alias("method"),
         pl.concat_str(
-            pl.lit("kw:"), pl.col("keywords"),
+            pl.lit("kw:"),
+            pl.col("keywords"),
             pl.when(pl.col("industry_code").is_not_null())
-            .then(pl.concat_str(pl.lit(";code:"), pl.col("industry_code"))).otherwise(pl.lit("")),
+            .then(pl.concat_str(pl.lit(";code:"), pl.col("industry_code")))
+            .otherwise(pl.lit("")),
         ).alias("evidence"),
     ).filter(pl.col("score") >= weights.min_score)
     by_code = (
         codes.filter(pl.col("defining") & pl.col("unique_in_chain"))
         .join(by_keyword.select("uscc").unique(), on="uscc", how="anti")
         .select(
-            "uscc", "chain_id", "node_id",
+            "uscc",
+            "chain_id",
+            "node_id",
             pl.lit(weights.code_only).alias("score"),
             pl.lit("code").alias("method"),
             pl.concat_str(pl.lit("code:"), pl.col("industry_code")).alias("evidence"),
@@ -169,7 +202,8 @@ def classify(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | 
     )
     out = pl.concat([by_keyword, by_code]).cast(ASSIGNMENT_SCHEMA)  # type: ignore[arg-type]
     covered = out.join(vocab.parents, on=["chain_id", "node_id"]).select(
-        "uscc", "chain_id", pl.col("parent").alias("node_id"))
+        "uscc", "chain_id", pl.col("parent").alias("node_id")
+    )
     out = out.join(covered, on=KEY, how="anti")
     best = pl.col("score").max().over("uscc")
     out = out.filter(~((pl.col("score") <= weights.ancillary_max) & (pl.col("score") < best)))

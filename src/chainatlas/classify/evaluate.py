@@ -10,7 +10,8 @@ def _prf(tp: pl.Expr, predicted: pl.Expr, gold: pl.Expr) -> list[pl.Expr]:
     recall = pl.when(gold > 0).then(tp / gold).otherwise(None)
     f1 = (
         pl.when((precision + recall) > 0)
-        .then(2 * precision * recall / (precision + recall)).otherwise(0.0)
+        .then(2 * precision * recall / (precision + recall))
+        .otherwise(0.0)
     )
     return [precision.alias("precision"), recall.alias("recall"), f1.alias("f1")]
 
@@ -27,14 +28,22 @@ def scores(predicted: pl.DataFrame, gold: pl.DataFrame, keys: list[str]) -> pl.D
     gold = gold.select(on).unique()
     tp = predicted.join(gold, on=on, how="semi")
     by_chain = (
-        gold.group_by("chain_id").agg(pl.len().alias("gold"))
-        .join(predicted.group_by("chain_id").agg(pl.len().alias("predicted")), on="chain_id", how="full",
-              coalesce=True)
+        gold.group_by("chain_id")
+        .agg(pl.len().alias("gold"))
+        .join(
+            predicted.group_by("chain_id").agg(pl.len().alias("predicted")),
+            on="chain_id",
+            how="full",
+            coalesce=True,
+        )
         .join(tp.group_by("chain_id").agg(pl.len().alias("tp")), on="chain_id", how="left")
         .fill_null(0)
     )
     overall = by_chain.select(
-        pl.lit("*").alias("chain_id"), pl.col("gold").sum(), pl.col("predicted").sum(), pl.col("tp").sum()
+        pl.lit("*").alias("chain_id"),
+        pl.col("gold").sum(),
+        pl.col("predicted").sum(),
+        pl.col("tp").sum(),
     )
     frame = pl.concat([by_chain.sort("chain_id"), overall], how="vertical_relaxed")
     return frame.with_columns(_prf(pl.col("tp"), pl.col("predicted"), pl.col("gold")))

@@ -31,30 +31,50 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
     code_rows: list[tuple[str, str, str, bool]] = []
     for chain in atlas.values():
         for node in chain.nodes:
-            for kind, words in (("include", node.include), ("product", node.products),
-                                ("exclude", node.exclude)):
-                rows.extend((w.strip().upper(), chain.id, node.id, kind) for w in words if w.strip())
-            code_rows.extend((c, chain.id, node.id, c in node.defining_codes)
-                             for c in node.industry_codes)
+            for kind, words in (
+                ("include", node.include),
+                ("product", node.products),
+                ("exclude", node.exclude),
+            ):
+                rows.extend(
+                    (w.strip().upper(), chain.id, node.id, kind) for w in words if w.strip()
+                )
+            code_rows.extend(
+                (c, chain.id, node.id, c in node.defining_codes) for c in node.industry_codes
+            )
     keywords = pl.DataFrame(
-        rows, schema={"keyword": pl.String, "chain_id": pl.String, "node_id": pl.String,
-                      "kind": pl.String}, orient="row",
+        rows,
+        schema={
+            "keyword": pl.String,
+            "chain_id": pl.String,
+            "node_id": pl.String,
+            "kind": pl.String,
+        },
+        orient="row",
     )
     # A keyword listed both as include and product of one node counts once, as include.
-    keywords = keywords.sort("kind").unique(["keyword", "chain_id", "node_id"], keep="first",
-                                           maintain_order=True)
+    keywords = keywords.sort("kind").unique(
+        ["keyword", "chain_id", "node_id"], keep="first", maintain_order=True
+    )
     codes = pl.DataFrame(
-        code_rows, schema={"industry_code": pl.String, "chain_id": pl.String, "node_id": pl.String,
-                           "defining": pl.Boolean},
+        code_rows,
+        schema={
+            "industry_code": pl.String,
+            "chain_id": pl.String,
+            "node_id": pl.String,
+            "defining": pl.Boolean,
+        },
         orient="row",
     ).unique()
     codes = codes.with_columns(
-        (pl.col("defining").cast(pl.Int32).sum().over("industry_code", "chain_id") == 1)
-        .alias("unique_in_chain")
+        (pl.col("defining").cast(pl.Int32).sum().over("industry_code", "chain_id") == 1).alias(
+            "unique_in_chain"
+        )
     )
     patterns = sorted(set(keywords["keyword"].to_list()))
     parents = pl.DataFrame(
         [(c.id, n.id, n.parent) for c in atlas.values() for n in c.nodes if n.parent],
-        schema={"chain_id": pl.String, "node_id": pl.String, "parent": pl.String}, orient="row",
+        schema={"chain_id": pl.String, "node_id": pl.String, "parent": pl.String},
+        orient="row",
     )
     return Vocabulary(keywords=keywords, codes=codes, patterns=patterns, parents=parents)

@@ -24,34 +24,49 @@ def recommend_actions(chain: Chain, nodes: list[DiagnosedNode]) -> list[Action]:
     present_weight = sum(n.weight for n in nodes if n.status != "missing")
     total_weight = sum(n.weight for n in nodes) or 1.0
     if present_weight / total_weight < BUILD_BELOW:
-        actions.append(Action(
-            kind="build", node_ids=[n.id for n in nodes if n.status == "missing"],
-            reason_zh=f"本地仅覆盖{present_weight / total_weight:.0%}的环节，需整体谋划建链",
-            reason_en=f"only {present_weight / total_weight:.0%} of the chain is present; build the chain",
-        ))
+        actions.append(
+            Action(
+                kind="build",
+                node_ids=[n.id for n in nodes if n.status == "missing"],
+                reason_zh=f"本地仅覆盖{present_weight / total_weight:.0%}的环节，需整体谋划建链",
+                reason_en=f"only {present_weight / total_weight:.0%} of the chain is present; build the chain",
+            )
+        )
     fill = [n for n in nodes if n.is_break]
     if fill:
-        actions.append(Action(
-            kind="fill", node_ids=[n.id for n in fill],
-            reason_zh=f"{_names(fill)}处上下游均有本地企业而本环节缺失或薄弱，链条在此断开",
-            reason_en=f"the local flow is cut at {_names_en(fill)}: suppliers and customers are "
-                      "present on both sides",
-        ))
-    extend = [n for n in nodes if n.status == "missing" and not n.is_break
-              and (set(n.suppliers) | set(n.customers)) & held]
+        actions.append(
+            Action(
+                kind="fill",
+                node_ids=[n.id for n in fill],
+                reason_zh=f"{_names(fill)}处上下游均有本地企业而本环节缺失或薄弱，链条在此断开",
+                reason_en=f"the local flow is cut at {_names_en(fill)}: suppliers and customers are "
+                "present on both sides",
+            )
+        )
+    extend = [
+        n
+        for n in nodes
+        if n.status == "missing" and not n.is_break and (set(n.suppliers) | set(n.customers)) & held
+    ]
     if extend:
-        actions.append(Action(
-            kind="extend", node_ids=[n.id for n in extend],
-            reason_zh=f"{_names(extend)}缺失，但与本地已有环节直接相连，可向上下游延伸",
-            reason_en=f"{_names_en(extend)} missing next to locally held nodes: extend up or "
-                      "downstream",
-        ))
+        actions.append(
+            Action(
+                kind="extend",
+                node_ids=[n.id for n in extend],
+                reason_zh=f"{_names(extend)}缺失，但与本地已有环节直接相连，可向上下游延伸",
+                reason_en=f"{_names_en(extend)} missing next to locally held nodes: extend up or "
+                "downstream",
+            )
+        )
     strengthen = [n for n in nodes if n.status == "weak" and not n.is_break]
     if strengthen:
-        actions.append(Action(
-            kind="strengthen", node_ids=[n.id for n in strengthen],
-            reason_zh=f"{_names(strengthen)}已有企业但集聚度低于全国平均（区位熵<1），需培育壮大",
-            reason_en=f"{_names_en(strengthen)} present but below the national share (LQ < 1): "
-                      "strengthen",
-        ))
+        actions.append(
+            Action(
+                kind="strengthen",
+                node_ids=[n.id for n in strengthen],
+                reason_zh=f"{_names(strengthen)}已有企业但集聚度低于全国平均（区位熵<1），需培育壮大",
+                reason_en=f"{_names_en(strengthen)} present but below the national share (LQ < 1): "
+                "strengthen",
+            )
+        )
     return actions

@@ -24,28 +24,37 @@ from chainatlas.settings import StatusThresholds
 
 @dataclass
 class BatchDiagnosis:
-    nodes: pl.DataFrame   # region_code, chain_id, node_id, firm_count, …, lq, status, break
+    nodes: pl.DataFrame  # region_code, chain_id, node_id, firm_count, …, lq, status, break
     chains: pl.DataFrame  # region_code, chain_id, firm_count, completeness, status counts
 
 
 def _atlas_frames(atlas: Mapping[str, Chain]) -> tuple[pl.DataFrame, pl.DataFrame]:
     nodes = pl.DataFrame(
         [(c.id, n.id, n.weight) for c in atlas.values() for n in c.nodes],
-        schema={"chain_id": pl.String, "node_id": pl.String, "weight": pl.Float64}, orient="row",
+        schema={"chain_id": pl.String, "node_id": pl.String, "weight": pl.Float64},
+        orient="row",
     )
     edges = pl.DataFrame(
         [(c.id, e.supplier, e.customer) for c in atlas.values() for e in c.edges],
-        schema={"chain_id": pl.String, "supplier": pl.String, "customer": pl.String}, orient="row",
+        schema={"chain_id": pl.String, "supplier": pl.String, "customer": pl.String},
+        orient="row",
     )
     return nodes, edges
 
 
-def diagnose_all(wh: Warehouse, atlas: Mapping[str, Chain], level: str = "county",
-                 thresholds: StatusThresholds | None = None) -> BatchDiagnosis:
+def diagnose_all(
+    wh: Warehouse,
+    atlas: Mapping[str, Chain],
+    level: str = "county",
+    thresholds: StatusThresholds | None = None,
+) -> BatchDiagnosis:
     t = thresholds or StatusThresholds()
     col = LEVEL_COLUMN[level]
-    regions = load_regions().filter(pl.col("level") == level).select(
-        pl.col("region_code").alias("region"))
+    regions = (
+        load_regions()
+        .filter(pl.col("level") == level)
+        .select(pl.col("region_code").alias("region"))
+    )
     node_facts = wh.sql(
         f"SELECT {col} AS region, chain_id, node_id, sum(firm_count)::BIGINT AS firm_count, "
         "sum(capital) AS capital FROM node_facts GROUP BY ALL"
@@ -75,25 +84,49 @@ def diagnose_all(wh: Warehouse, atlas: Mapping[str, Chain], level: str = "county
         .join(national, on=["chain_id", "node_id"], how="left")
         .join(national_chain, on="chain_id", how="left")
         .join(best_rank, on=["region", "chain_id", "node_id"], how="left")
-        .with_columns(pl.col("firm_count", "capital", "chain_firms", "chain_capital",
-                             "national_firm_count", "national_capital", "national_chain_firms",
-                             "national_chain_capital").fill_null(0))
         .with_columns(
-            location_quotient("firm_count", "chain_firms", "national_firm_count", "national_chain_firms"),
-            location_quotient("capital", "chain_capital", "national_capital",
-                              "national_chain_capital", name="lq_capital"),
+            pl.col(
+                "firm_count",
+                "capital",
+                "chain_firms",
+                "chain_capital",
+                "national_firm_count",
+                "national_capital",
+                "national_chain_firms",
+                "national_chain_capital",
+            ).fill_null(0)
+        )
+        .with_columns(
+            location_quotient(
+                "firm_count", "chain_firms", "national_firm_count", "national_chain_firms"
+            ),
+            location_quotient(
+                "capital",
+                "chain_capital",
+                "national_capital",
+                "national_chain_capital",
+                name="lq_capital",
+            ),
         )
     )
-    frame = node_status(frame, min_firms=t.min_firms, strong_lq=t.strong_lq,
-                        strong_lead_rank=t.strong_lead_rank, weak_lq=t.weak_lq)
+    frame = node_status(
+        frame,
+        min_firms=t.min_firms,
+        strong_lq=t.strong_lq,
+        strong_lead_rank=t.strong_lead_rank,
+        weak_lq=t.weak_lq,
+    )
     frame = breaks(frame, atlas_edges, by=["region", "chain_id"])
     frame = frame.rename({"region": "region_code"})
     chains = frame.group_by("region_code", "chain_id").agg(
         pl.col("chain_firms").first().alias("firm_count"),
-        ((pl.col("weight") * (pl.col("status") != MISSING)).sum() / pl.col("weight").sum())
-        .alias("completeness"),
+        ((pl.col("weight") * (pl.col("status") != MISSING)).sum() / pl.col("weight").sum()).alias(
+            "completeness"
+        ),
         *[(pl.col("status") == s).sum().alias(s) for s in ("missing", "weak", "present", "strong")],
         pl.col("break").sum().alias("break"),
     )
-    return BatchDiagnosis(nodes=frame.sort("region_code", "chain_id", "node_id"),
-                          chains=chains.sort("region_code", "chain_id"))
+    return BatchDiagnosis(
+        nodes=frame.sort("region_code", "chain_id", "node_id"),
+        chains=chains.sort("region_code", "chain_id"),
+    )

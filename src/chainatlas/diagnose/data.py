@@ -44,7 +44,9 @@ def chain_totals(wh: Warehouse, chain_id: str, level: str, code: str) -> dict[st
     return {k: float(v or 0) for k, v in row.items()}
 
 
-def local_firms_by_rank(wh: Warehouse, chain_id: str, level: str, code: str, per_node: int) -> pl.DataFrame:
+def local_firms_by_rank(
+    wh: Warehouse, chain_id: str, level: str, code: str, per_node: int
+) -> pl.DataFrame:
     """The `per_node` nationally best-ranked local firms of each node, with their attributes."""
     a = wh.table("assignments")
     a = a.filter((a.chain_id == chain_id) & a.national_rank.notnull())
@@ -66,9 +68,11 @@ def local_partner_counts(wh: Warehouse, usccs: list[str], level: str, code: str)
     e = wh.table("enterprises")
     local = e.filter(e[LEVEL_COLUMN[level]] == code).select(partner="uscc")
     as_customer = links.filter(links.customer_uscc.isin(usccs)).select(
-        uscc=links.customer_uscc, partner=links.supplier_uscc)
+        uscc=links.customer_uscc, partner=links.supplier_uscc
+    )
     as_supplier = links.filter(links.supplier_uscc.isin(usccs)).select(
-        uscc=links.supplier_uscc, partner=links.customer_uscc)
+        uscc=links.supplier_uscc, partner=links.customer_uscc
+    )
     pairs = as_customer.union(as_supplier).join(local, "partner").distinct()
     expr = pairs.group_by("uscc").aggregate(local_partners=pairs.partner.count())
     return wh.to_polars(expr)

@@ -19,7 +19,9 @@ class LeadFirm(BaseModel):
     registered_capital: float | None
     revenue: float | None
     tags: list[str]
-    national_rank: int = Field(description="rank by registered capital among the node's active firms, nationally")
+    national_rank: int = Field(
+        description="rank by registered capital among the node's active firms, nationally"
+    )
     local_partners: int
     lead_score: float
     components: dict[str, float]

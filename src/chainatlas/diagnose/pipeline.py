@@ -55,13 +55,18 @@ def resolve_region(code: str) -> RegionRef:
     if not hit.height:
         raise UnknownRegionError(f"未知的行政区划代码 {code} / unknown region code {code}")
     row = hit.row(0, named=True)
-    return RegionRef(code=code, name=row["name"], full_name=region_full_name(code), level=row["level"])
+    return RegionRef(
+        code=code, name=row["name"], full_name=region_full_name(code), level=row["level"]
+    )
 
 
 def count_firms(s: State) -> State:
     skeleton = pl.DataFrame(
-        {"node_id": [n.id for n in s.chain.nodes], "stage": [n.stage for n in s.chain.nodes],
-         "weight": [n.weight for n in s.chain.nodes]}
+        {
+            "node_id": [n.id for n in s.chain.nodes],
+            "stage": [n.stage for n in s.chain.nodes],
+            "weight": [n.weight for n in s.chain.nodes],
+        }
     )
     counts = data.node_counts(s.wh, s.chain.id, s.region.level, s.region.code)
     s.nodes = skeleton.join(counts, on="node_id", how="left").fill_null(0)
@@ -71,18 +76,26 @@ def count_firms(s: State) -> State:
 
 def compute_lq(s: State) -> State:
     t = s.totals
-    s.nodes = s.nodes.with_columns(
-        pl.lit(t["local_firms"]).alias("_xr"), pl.lit(t["national_firms"]).alias("_X"),
-        pl.lit(t["local_capital"]).alias("_cr"), pl.lit(t["national_capital"]).alias("_C"),
-        pl.lit(t["local_revenue"]).alias("_vr"), pl.lit(t["national_revenue"]).alias("_V"),
-    ).with_columns(
-        location_quotient("firm_count", "_xr", "national_firm_count", "_X"),
-        location_quotient("capital", "_cr", "national_capital", "_C", name="lq_capital"),
-        location_quotient("revenue", "_vr", "national_revenue", "_V", name="lq_revenue"),
-        pl.when(pl.col("national_firm_count") > 0)
-        .then(pl.col("firm_count") / pl.col("national_firm_count")).otherwise(0.0)
-        .alias("national_share"),
-    ).drop("_xr", "_X", "_cr", "_C", "_vr", "_V")
+    s.nodes = (
+        s.nodes.with_columns(
+            pl.lit(t["local_firms"]).alias("_xr"),
+            pl.lit(t["national_firms"]).alias("_X"),
+            pl.lit(t["local_capital"]).alias("_cr"),
+            pl.lit(t["national_capital"]).alias("_C"),
+            pl.lit(t["local_revenue"]).alias("_vr"),
+            pl.lit(t["national_revenue"]).alias("_V"),
+        )
+        .with_columns(
+            location_quotient("firm_count", "_xr", "national_firm_count", "_X"),
+            location_quotient("capital", "_cr", "national_capital", "_C", name="lq_capital"),
+            location_quotient("revenue", "_vr", "national_revenue", "_V", name="lq_revenue"),
+            pl.when(pl.col("national_firm_count") > 0)
+            .then(pl.col("firm_count") / pl.col("national_firm_count"))
+            .otherwise(0.0)
+            .alias("national_share"),
+        )
+        .drop("_xr", "_X", "_cr", "_C", "_vr", "_V")
+    )
     return s
 
 
@@ -91,14 +104,19 @@ def find_lead_firms(s: State) -> State:
     partners = data.local_partner_counts(
         s.wh, pool["uscc"].unique().to_list(), s.region.level, s.region.code
     )
-    pool = pool.join(partners, on="uscc", how="left").with_columns(
-        pl.col("local_partners").fill_null(0)
-    ).join(s.nodes.select("node_id", "stage", pl.col("national_firm_count").alias("node_firms")),
-           on="node_id")
+    pool = (
+        pool.join(partners, on="uscc", how="left")
+        .with_columns(pl.col("local_partners").fill_null(0))
+        .join(
+            s.nodes.select("node_id", "stage", pl.col("national_firm_count").alias("node_firms")),
+            on="node_id",
+        )
+    )
     w = s.weights
     scored = [
-        lead_firm_score(group, size=w.size, partners=w.partners, tags=w.tags, downstream=w.downstream)
-        .head(LEAD_FIRMS_PER_NODE)
+        lead_firm_score(
+            group, size=w.size, partners=w.partners, tags=w.tags, downstream=w.downstream
+        ).head(LEAD_FIRMS_PER_NODE)
         for _, group in pool.group_by("node_id")
     ]
     s.leads = pl.concat(scored) if scored else pool.clear()
@@ -109,8 +127,13 @@ def find_lead_firms(s: State) -> State:
 
 def classify_status(s: State) -> State:
     t = s.thresholds
-    s.nodes = node_status(s.nodes, min_firms=t.min_firms, strong_lq=t.strong_lq,
-                          strong_lead_rank=t.strong_lead_rank, weak_lq=t.weak_lq)
+    s.nodes = node_status(
+        s.nodes,
+        min_firms=t.min_firms,
+        strong_lq=t.strong_lq,
+        strong_lead_rank=t.strong_lead_rank,
+        weak_lq=t.weak_lq,
+    )
     return s
 
 
@@ -120,7 +143,11 @@ def find_breaks(s: State) -> State:
 
 
 STEPS: tuple[Callable[[State], State], ...] = (
-    count_firms, compute_lq, find_lead_firms, classify_status, find_breaks,
+    count_firms,
+    compute_lq,
+    find_lead_firms,
+    classify_status,
+    find_breaks,
 )
 
 
@@ -129,10 +156,14 @@ def _lead_models(s: State, node_id: str) -> list[LeadFirm]:
     weights = s.weights.model_dump()
     return [
         LeadFirm(
-            uscc=r["uscc"], name=r["name"], region_code=r["region_code"],
-            registered_capital=r["registered_capital"], revenue=r["revenue"],
+            uscc=r["uscc"],
+            name=r["name"],
+            region_code=r["region_code"],
+            registered_capital=r["registered_capital"],
+            revenue=r["revenue"],
             tags=[t for t in (r["tags"] or "").split(";") if t],
-            national_rank=int(r["national_rank"]), local_partners=int(r["local_partners"]),
+            national_rank=int(r["national_rank"]),
+            local_partners=int(r["local_partners"]),
             lead_score=round(float(r["lead_score"]), 4),
             components={k: round(float(r[f"{k}_component"]), 4) for k in weights},
             weights=weights,
@@ -152,27 +183,42 @@ def diagnose(
     thresholds: StatusThresholds | None = None,
     weights: LeadFirmWeights | None = None,
 ) -> Diagnosis:
-    state = State(wh, chain, resolve_region(region_code), thresholds or StatusThresholds(),
-                  weights or LeadFirmWeights())
+    state = State(
+        wh,
+        chain,
+        resolve_region(region_code),
+        thresholds or StatusThresholds(),
+        weights or LeadFirmWeights(),
+    )
     for step in STEPS:
         state = step(state)
     rows = {r["node_id"]: r for r in state.nodes.iter_rows(named=True)}
     nodes = [
         DiagnosedNode(
-            id=n.id, name_zh=n.name_zh, name_en=n.name_en, stage=n.stage, weight=n.weight,
-            firm_count=int(rows[n.id]["firm_count"]), capital=round(float(rows[n.id]["capital"]), 2),
+            id=n.id,
+            name_zh=n.name_zh,
+            name_en=n.name_en,
+            stage=n.stage,
+            weight=n.weight,
+            firm_count=int(rows[n.id]["firm_count"]),
+            capital=round(float(rows[n.id]["capital"]), 2),
             revenue=round(float(rows[n.id]["revenue"]), 2) if rows[n.id]["revenue_firms"] else None,
             national_firm_count=int(rows[n.id]["national_firm_count"]),
             national_share=round(float(rows[n.id]["national_share"]), 6),
-            lq=_opt(rows[n.id]["lq"]), lq_capital=_opt(rows[n.id]["lq_capital"]),
+            lq=_opt(rows[n.id]["lq"]),
+            lq_capital=_opt(rows[n.id]["lq_capital"]),
             lq_revenue=_opt(rows[n.id]["lq_revenue"]) if rows[n.id]["revenue_firms"] else None,
-            status=rows[n.id]["status"], is_break=bool(rows[n.id]["break"]),
-            suppliers=suppliers(chain, n.id), customers=customers(chain, n.id),
+            status=rows[n.id]["status"],
+            is_break=bool(rows[n.id]["break"]),
+            suppliers=suppliers(chain, n.id),
+            customers=customers(chain, n.id),
             lead_firms=_lead_models(state, n.id),
         )
         for n in chain.nodes
     ]
-    counts = {k: sum(1 for n in nodes if n.status == k) for k in ("missing", "weak", "present", "strong")}
+    counts = {
+        k: sum(1 for n in nodes if n.status == k) for k in ("missing", "weak", "present", "strong")
+    }
     counts["break"] = sum(1 for n in nodes if n.is_break)
     return Diagnosis(
         region=state.region,

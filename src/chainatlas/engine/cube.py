@@ -31,7 +31,12 @@ def ranked_assignments(assignments: ibis.Table, enterprises: ibis.Table) -> ibis
         joined.deregistered.isnull(), ibis.row_number().over(window) + 1, ibis.null()
     )
     return joined.select(
-        "uscc", "chain_id", "node_id", "score", "method", "evidence",
+        "uscc",
+        "chain_id",
+        "node_id",
+        "score",
+        "method",
+        "evidence",
         national_rank=rank.cast("int64"),
     )
 

@@ -20,40 +20,152 @@ from chainatlas.ingest.errors import IngestError
 Kind = Literal["enterprises", "supply_links"]
 
 ENTERPRISE_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "uscc": ("统一社会信用代码", "社会信用代码", "信用代码", "统一信用代码", "统一代码",
-             "uscc", "credit code", "social credit code", "unified social credit code"),
-    "name": ("企业名称", "公司名称", "名称", "企业", "单位名称", "市场主体名称",
-             "name", "enterprise name", "company name", "company", "enterprise"),
-    "region_code": ("行政区划代码", "所属地区", "地区代码", "区划代码", "所属地区代码",
-                    "所在地区代码", "注册地区划代码", "region_code", "region", "division code",
-                    "adcode"),
-    "industry_code": ("行业代码", "国民经济行业代码", "所属行业代码", "国民经济行业分类代码",
-                      "行业分类代码", "国标行业代码", "industry_code", "industry",
-                      "industry class"),
-    "established": ("成立日期", "成立时间", "设立日期", "注册日期", "established",
-                    "established date", "establishment date", "date established", "founded"),
-    "deregistered": ("注销日期", "吊销日期", "注吊销日期", "注销时间", "吊销时间",
-                     "deregistered", "deregistration date", "revocation date"),
-    "registered_capital": ("注册资本", "注册资金", "注册资本金", "registered_capital",
-                           "registered capital", "capital"),
+    "uscc": (
+        "统一社会信用代码",
+        "社会信用代码",
+        "信用代码",
+        "统一信用代码",
+        "统一代码",
+        "uscc",
+        "credit code",
+        "social credit code",
+        "unified social credit code",
+    ),
+    "name": (
+        "企业名称",
+        "公司名称",
+        "名称",
+        "企业",
+        "单位名称",
+        "市场主体名称",
+        "name",
+        "enterprise name",
+        "company name",
+        "company",
+        "enterprise",
+    ),
+    "region_code": (
+        "行政区划代码",
+        "所属地区",
+        "地区代码",
+        "区划代码",
+        "所属地区代码",
+        "所在地区代码",
+        "注册地区划代码",
+        "region_code",
+        "region",
+        "division code",
+        "adcode",
+    ),
+    "industry_code": (
+        "行业代码",
+        "国民经济行业代码",
+        "所属行业代码",
+        "国民经济行业分类代码",
+        "行业分类代码",
+        "国标行业代码",
+        "industry_code",
+        "industry",
+        "industry class",
+    ),
+    "established": (
+        "成立日期",
+        "成立时间",
+        "设立日期",
+        "注册日期",
+        "established",
+        "established date",
+        "establishment date",
+        "date established",
+        "founded",
+    ),
+    "deregistered": (
+        "注销日期",
+        "吊销日期",
+        "注吊销日期",
+        "注销时间",
+        "吊销时间",
+        "deregistered",
+        "deregistration date",
+        "revocation date",
+    ),
+    "registered_capital": (
+        "注册资本",
+        "注册资金",
+        "注册资本金",
+        "registered_capital",
+        "registered capital",
+        "capital",
+    ),
     "business_scope": ("经营范围", "业务范围", "business_scope", "business scope", "scope"),
-    "products": ("主营产品", "主要产品", "主导产品", "产品", "products", "main products",
-                 "product"),
-    "revenue": ("营业收入", "营收", "营业总收入", "主营业务收入", "年营业收入", "revenue",
-                "operating revenue", "turnover", "sales"),
-    "employees": ("从业人数", "员工人数", "参保人数", "职工人数", "从业人员", "员工数",
-                  "社保人数", "employees", "employee count", "staff", "headcount"),
-    "tags": ("企业标签", "资质", "企业资质", "标签", "荣誉资质", "tags", "labels",
-             "qualifications"),
+    "products": (
+        "主营产品",
+        "主要产品",
+        "主导产品",
+        "产品",
+        "products",
+        "main products",
+        "product",
+    ),
+    "revenue": (
+        "营业收入",
+        "营收",
+        "营业总收入",
+        "主营业务收入",
+        "年营业收入",
+        "revenue",
+        "operating revenue",
+        "turnover",
+        "sales",
+    ),
+    "employees": (
+        "从业人数",
+        "员工人数",
+        "参保人数",
+        "职工人数",
+        "从业人员",
+        "员工数",
+        "社保人数",
+        "employees",
+        "employee count",
+        "staff",
+        "headcount",
+    ),
+    "tags": (
+        "企业标签",
+        "资质",
+        "企业资质",
+        "标签",
+        "荣誉资质",
+        "tags",
+        "labels",
+        "qualifications",
+    ),
     "synthetic": ("合成数据", "synthetic"),
 }
 
 SUPPLY_LINK_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "supplier_uscc": ("供应商信用代码", "供应商统一社会信用代码", "供应方信用代码",
-                      "供方信用代码", "supplier_uscc", "supplier uscc", "supplier credit code"),
-    "customer_uscc": ("客户信用代码", "采购方信用代码", "客户统一社会信用代码",
-                      "采购方统一社会信用代码", "采购商信用代码", "需方信用代码",
-                      "customer_uscc", "customer uscc", "buyer uscc", "customer credit code"),
+    "supplier_uscc": (
+        "供应商信用代码",
+        "供应商统一社会信用代码",
+        "供应方信用代码",
+        "供方信用代码",
+        "supplier_uscc",
+        "supplier uscc",
+        "supplier credit code",
+    ),
+    "customer_uscc": (
+        "客户信用代码",
+        "采购方信用代码",
+        "客户统一社会信用代码",
+        "采购方统一社会信用代码",
+        "采购商信用代码",
+        "需方信用代码",
+        "customer_uscc",
+        "customer uscc",
+        "buyer uscc",
+        "customer credit code",
+    ),
     "amount": ("金额", "采购金额", "交易金额", "供货金额", "合同金额", "amount", "value"),
     "year": ("年度", "年份", "year"),
     "product": ("产品", "供应产品", "采购产品", "产品名称", "product", "goods"),
@@ -159,12 +271,12 @@ def resolve_columns(headers: Iterable[str], kind: Kind) -> ColumnMap:
         units.setdefault(canonical, unit)
     doubled = {c: hs for c, hs in sources.items() if len(hs) > 1 and c not in COALESCED}
     if doubled:
-        zh = "；".join(f"{'、'.join(hs)} 都表示「{LABELS_ZH.get(c, c)}」"
-                      for c, hs in doubled.items())
+        zh = "；".join(
+            f"{'、'.join(hs)} 都表示「{LABELS_ZH.get(c, c)}」" for c, hs in doubled.items()
+        )
         en = "; ".join(f"{', '.join(hs)} all mean '{c}'" for c, hs in doubled.items())
         raise IngestError(f"列重复：{zh}，请只保留一列", f"duplicate columns: {en}; keep one")
-    column_map = ColumnMap(kind, {c: tuple(hs) for c, hs in sources.items()}, units,
-                           tuple(ignored))
+    column_map = ColumnMap(kind, {c: tuple(hs) for c, hs in sources.items()}, units, tuple(ignored))
     check_required(column_map)
     return column_map
 
@@ -194,11 +306,15 @@ def canonical_frame(raw: pl.DataFrame, kind: Kind) -> tuple[pl.DataFrame, Column
     """
     column_map = resolve_columns(raw.columns, kind)
     aliases = ENTERPRISE_ALIASES if kind == "enterprises" else SUPPLY_LINK_ALIASES
-    row = (pl.col("row").cast(pl.Int64) if "row" in raw.columns
-           else pl.int_range(2, pl.len() + 2, dtype=pl.Int64))
+    row = (
+        pl.col("row").cast(pl.Int64)
+        if "row" in raw.columns
+        else pl.int_range(2, pl.len() + 2, dtype=pl.Int64)
+    )
     columns = [
         pl.coalesce([pl.col(h).cast(pl.String) for h in column_map.sources[c]]).alias(c)
-        if column_map.has(c) else pl.lit(None, dtype=pl.String).alias(c)
+        if column_map.has(c)
+        else pl.lit(None, dtype=pl.String).alias(c)
         for c in aliases
     ]
     return raw.select(row.alias("row"), *columns), column_map

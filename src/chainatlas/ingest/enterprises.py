@@ -96,18 +96,22 @@ def validate_enterprises(
         "established": lambda dates: date_problems(dates, today),
         "deregistered": lambda dates: date_problems(dates, today),
         "registered_capital": lambda amounts: amount_problems(
-            amounts, columns.units.get("registered_capital")),
+            amounts, columns.units.get("registered_capital")
+        ),
         "revenue": lambda amounts: amount_problems(amounts, columns.units.get("revenue")),
         "employees": employee_problems,
         "synthetic": bool_problems,
     }
     # Normalise and check each column in one pass over its distinct values.
-    checked = {c: checked_field(frame[c], field_checks.get(c))
-               for c in ENTERPRISE_ALIASES if c != "tags"}
+    checked = {
+        c: checked_field(frame[c], field_checks.get(c)) for c in ENTERPRISE_ALIASES if c != "tags"
+    }
     tags = checked_field(frame["tags"], tag_values)
     work = frame.with_columns(
         *(checked[c]["cleaned"].alias(f"_clean_{c}") for c in checked),
-        tags["value"].alias("_v_tags"), tags["unknown"].alias("_unknown_tags"))
+        tags["value"].alias("_v_tags"),
+        tags["unknown"].alias("_unknown_tags"),
+    )
     work = with_checks(work, {name: checked[name].select(CHECK_COLUMNS) for name in field_checks})
     work = with_checks(work, {f"long_{c}": too_long(frame[c], max_field_chars) for c in present})
     # One rechunk here makes the many column selections below cheap.
@@ -139,13 +143,24 @@ def _row_checks() -> list[pl.Expr]:
     first_row = pl.col("row").min().over("_v_uscc")
     duplicate = _value("uscc").is_not_null() & (pl.col("row") != first_row)
     return [
-        *reason_exprs("descriptor", descriptor_missing, "经营范围、主营产品、行业代码至少要填一项",
-                      "fill in at least one of business scope, products, industry code"),
-        *reason_exprs("order", backwards, "注销/吊销日期早于成立日期",
-                      "deregistration date is before the establishment date"),
-        *reason_exprs("duplicate", duplicate,
-                      pl.format("统一社会信用代码与第 {} 行重复", first_row),
-                      pl.format("duplicate uscc, first in row {}", first_row)),
+        *reason_exprs(
+            "descriptor",
+            descriptor_missing,
+            "经营范围、主营产品、行业代码至少要填一项",
+            "fill in at least one of business scope, products, industry code",
+        ),
+        *reason_exprs(
+            "order",
+            backwards,
+            "注销/吊销日期早于成立日期",
+            "deregistration date is before the establishment date",
+        ),
+        *reason_exprs(
+            "duplicate",
+            duplicate,
+            pl.format("统一社会信用代码与第 {} 行重复", first_row),
+            pl.format("duplicate uscc, first in row {}", first_row),
+        ),
     ]
 
 

@@ -51,9 +51,11 @@ def empty_problems() -> pl.DataFrame:
 def shown_value(values: pl.Expr) -> pl.Expr:
     """The cell as text for a report: "" for empty, long text cut with "…"."""
     text = values.cast(pl.String).fill_null("")
-    return (pl.when(text.str.len_chars() > SHOWN_VALUE_CHARS)
-            .then(text.str.slice(0, SHOWN_VALUE_CHARS) + pl.lit("…"))
-            .otherwise(text))
+    return (
+        pl.when(text.str.len_chars() > SHOWN_VALUE_CHARS)
+        .then(text.str.slice(0, SHOWN_VALUE_CHARS) + pl.lit("…"))
+        .otherwise(text)
+    )
 
 
 def reason_columns(name: str) -> tuple[str, str]:
@@ -76,13 +78,15 @@ def collect_problems(
         # Filter only the columns needed: filtering the whole working frame is slow.
         failed = work.select("row", zh, en, *([value_column] if value_column else []))
         failed = failed.filter(pl.col(zh).is_not_null())
-        frames.append(failed.select(
-            pl.col("row").cast(pl.Int64),
-            pl.lit(field_shown, dtype=pl.String).alias("field"),
-            value.alias("value"),
-            pl.col(zh).alias("reason_zh"),
-            pl.col(en).alias("reason_en"),
-        ))
+        frames.append(
+            failed.select(
+                pl.col("row").cast(pl.Int64),
+                pl.lit(field_shown, dtype=pl.String).alias("field"),
+                value.alias("value"),
+                pl.col(zh).alias("reason_zh"),
+                pl.col(en).alias("reason_en"),
+            )
+        )
     if not frames:
         return empty_problems()
     return pl.concat(frames, how="vertical").sort("row", maintain_order=True)
@@ -106,8 +110,10 @@ def reason_exprs(
     def text(reason: str | pl.Expr) -> pl.Expr:
         return pl.lit(reason) if isinstance(reason, str) else reason
 
-    return (pl.when(failed).then(text(reason_zh)).otherwise(None).alias(zh),
-            pl.when(failed).then(text(reason_en)).otherwise(None).alias(en))
+    return (
+        pl.when(failed).then(text(reason_zh)).otherwise(None).alias(zh),
+        pl.when(failed).then(text(reason_en)).otherwise(None).alias(en),
+    )
 
 
 def has_no_problem(checks: Iterable[str]) -> pl.Expr:

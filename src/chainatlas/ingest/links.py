@@ -52,10 +52,12 @@ def validate_links(
     frame, columns = canonical_frame(raw, "supply_links")
     present = [c for c in SUPPLY_LINK_ALIASES if columns.has(c)]
     field_checks: dict[str, Callable[[pl.Series], pl.DataFrame]] = {
-        "supplier_uscc": lambda codes: uscc_problems(clean_uscc(codes), "供应商信用代码",
-                                                     "supplier credit code"),
-        "customer_uscc": lambda codes: uscc_problems(clean_uscc(codes), "客户信用代码",
-                                                     "customer credit code"),
+        "supplier_uscc": lambda codes: uscc_problems(
+            clean_uscc(codes), "供应商信用代码", "supplier credit code"
+        ),
+        "customer_uscc": lambda codes: uscc_problems(
+            clean_uscc(codes), "客户信用代码", "customer credit code"
+        ),
         "amount": lambda amounts: amount_problems(amounts, columns.units.get("amount")),
         "year": lambda years: year_problems(years, today),
     }
@@ -72,16 +74,22 @@ def validate_links(
         *((f"long_{c}", columns.header(c), c) for c in present),
     ]
     if known_uscc is not None:
-        checks += [("unknown_supplier", columns.header("supplier_uscc"), "supplier_uscc"),
-                   ("unknown_customer", columns.header("customer_uscc"), "customer_uscc")]
+        checks += [
+            ("unknown_supplier", columns.header("supplier_uscc"), "supplier_uscc"),
+            ("unknown_customer", columns.header("customer_uscc"), "customer_uscc"),
+        ]
     ok = work.select(has_no_problem(name for name, _, _ in checks)).to_series()
-    accepted = work.select(
-        pl.col("_v_supplier_uscc").alias("supplier_uscc"),
-        pl.col("_v_customer_uscc").alias("customer_uscc"),
-        pl.col("_v_amount").alias("amount"),
-        pl.col("_v_year").alias("year"),
-        pl.col("_clean_product").alias("product"),
-    ).filter(ok).cast(SUPPLY_LINKS_SCHEMA)  # type: ignore[arg-type]
+    accepted = (
+        work.select(
+            pl.col("_v_supplier_uscc").alias("supplier_uscc"),
+            pl.col("_v_customer_uscc").alias("customer_uscc"),
+            pl.col("_v_amount").alias("amount"),
+            pl.col("_v_year").alias("year"),
+            pl.col("_clean_product").alias("product"),
+        )
+        .filter(ok)
+        .cast(SUPPLY_LINKS_SCHEMA)  # type: ignore[arg-type]
+    )
     return ValidationResult(
         accepted=accepted,
         rejected=collect_problems(work, checks),
@@ -97,20 +105,33 @@ def _row_checks(known_uscc: pl.Series | None) -> list[pl.Expr]:
     first_row = pl.col("row").min().over(key)
     duplicate = both_valid & (pl.col("row") != first_row)
     exprs = [
-        *reason_exprs("same", both_valid & (supplier == customer),
-                      "供应商与客户是同一家企业", "supplier and customer are the same enterprise"),
-        *reason_exprs("duplicate", duplicate,
-                      pl.format("与第 {} 行的供应商、客户、年度相同", first_row),
-                      pl.format("same supplier, customer and year as row {}", first_row)),
+        *reason_exprs(
+            "same",
+            both_valid & (supplier == customer),
+            "供应商与客户是同一家企业",
+            "supplier and customer are the same enterprise",
+        ),
+        *reason_exprs(
+            "duplicate",
+            duplicate,
+            pl.format("与第 {} 行的供应商、客户、年度相同", first_row),
+            pl.format("same supplier, customer and year as row {}", first_row),
+        ),
     ]
     if known_uscc is not None:
         known = known_uscc.cast(pl.String).implode()
         exprs += [
-            *reason_exprs("unknown_supplier", both_valid & ~supplier.is_in(known),
-                          "供应商不在已导入的企业中",
-                          "supplier is not among the loaded enterprises"),
-            *reason_exprs("unknown_customer", both_valid & ~customer.is_in(known),
-                          "客户不在已导入的企业中",
-                          "customer is not among the loaded enterprises"),
+            *reason_exprs(
+                "unknown_supplier",
+                both_valid & ~supplier.is_in(known),
+                "供应商不在已导入的企业中",
+                "supplier is not among the loaded enterprises",
+            ),
+            *reason_exprs(
+                "unknown_customer",
+                both_valid & ~customer.is_in(known),
+                "客户不在已导入的企业中",
+                "customer is not among the loaded enterprises",
+            ),
         ]
     return exprs

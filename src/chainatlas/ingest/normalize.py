@@ -24,11 +24,24 @@ import opencc
 import polars as pl
 
 # Ranges whose characters OpenCC t2s may change on their own.
-_CJK_RANGES = ((0x2E80, 0x2FDF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
-               (0x20000, 0x323AF))
+_CJK_RANGES = (
+    (0x2E80, 0x2FDF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x323AF),
+)
 # Candidates for the stable set: ASCII, CJK punctuation, ideographs, Chinese quotes.
-_STABLE_CANDIDATES = ((0x20, 0x7E), (0x3001, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
-                      (0x2018, 0x2019), (0x201C, 0x201D), (0x2014, 0x2014), (0x00B7, 0x00B7))
+_STABLE_CANDIDATES = (
+    (0x20, 0x7E),
+    (0x3001, 0x303F),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0x2018, 0x2019),
+    (0x201C, 0x201D),
+    (0x2014, 0x2014),
+    (0x00B7, 0x00B7),
+)
 # Full-width ASCII and the ideographic space: what NFKC does to them, as a table.
 _FULLWIDTH = [chr(cp) for cp in range(0xFF01, 0xFF5F)] + ["\u3000"]
 _HALFWIDTH = [chr(cp - 0xFEE0) for cp in range(0xFF01, 0xFF5F)] + [" "]
@@ -110,13 +123,16 @@ def normalize_series(texts: pl.Series) -> pl.Series:
     subset = texts.gather(where).str.replace_many(_FULLWIDTH, _HALFWIDTH)
     still = subset.str.contains(_needs_work_pattern()).fill_null(False).arg_true()
     if len(still):
-        subset = subset.scatter(still, (
-            subset.gather(still)
-            .str.normalize("NFKC")
-            .str.replace_all(_INVISIBLE, "")
-            .str.replace_all(r"\s+", " ")
-            .str.strip_chars()
-        ))
+        subset = subset.scatter(
+            still,
+            (
+                subset.gather(still)
+                .str.normalize("NFKC")
+                .str.replace_all(_INVISIBLE, "")
+                .str.replace_all(r"\s+", " ")
+                .str.strip_chars()
+            ),
+        )
     return texts.clone().scatter(where, _to_simplified(subset))
 
 

@@ -38,8 +38,19 @@ from chainatlas.ingest.validators import is_valid_uscc
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet")
 # Encodings accepted from charset-normalizer when UTF-8 and GB18030 both fail.
-_FALLBACK_ENCODINGS = frozenset({"big5", "big5hkscs", "cp950", "utf_16", "utf_16_le",
-                                 "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"})
+_FALLBACK_ENCODINGS = frozenset(
+    {
+        "big5",
+        "big5hkscs",
+        "cp950",
+        "utf_16",
+        "utf_16_le",
+        "utf_16_be",
+        "utf_32",
+        "utf_32_le",
+        "utf_32_be",
+    }
+)
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _MAX_LISTED = 10  # problems named in one message
@@ -57,15 +68,23 @@ def read_table(path: str | Path, *, kind: Kind | None = None) -> pl.DataFrame:
         raise IngestError(f"找不到文件：{source}", f"file not found: {source}")
     suffix = source.suffix.lower()
     if suffix == ".xls":
-        raise IngestError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx",
-                          "old .xls files are not supported; save as .xlsx in Excel")
+        raise IngestError(
+            "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx",
+            "old .xls files are not supported; save as .xlsx in Excel",
+        )
     readers: dict[str, Callable[[Path], pl.DataFrame]] = {
-        ".csv": _read_csv, ".tsv": _read_csv, ".txt": _read_csv,
-        ".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".parquet": _read_parquet,
+        ".csv": _read_csv,
+        ".tsv": _read_csv,
+        ".txt": _read_csv,
+        ".xlsx": _read_xlsx,
+        ".xlsm": _read_xlsx,
+        ".parquet": _read_parquet,
     }
     if suffix not in readers:
-        raise IngestError(f"不支持的文件类型 {suffix or '（无扩展名）'}，可用 CSV、XLSX 或 Parquet",
-                          f"unsupported file type {suffix or '(none)'}; use CSV, XLSX or Parquet")
+        raise IngestError(
+            f"不支持的文件类型 {suffix or '（无扩展名）'}，可用 CSV、XLSX 或 Parquet",
+            f"unsupported file type {suffix or '(none)'}; use CSV, XLSX or Parquet",
+        )
     if source.stat().st_size == 0:
         raise _empty_file()
     table = readers[suffix](source)
@@ -90,11 +109,13 @@ def _listed(items: Sequence[str]) -> str:
 
 # --- shared finishing ---------------------------------------------------------
 
+
 def _looks_like_data(header: Sequence[str]) -> bool:
     """A first row holding a credit code, or only numbers, is data, not a header."""
     cells = [cell for cell in header if cell]
     return any(is_valid_uscc(cell.upper()) for cell in cells) or all(
-        re.fullmatch(r"[-+]?[0-9]+(?:\.[0-9]+)?", cell) for cell in cells)
+        re.fullmatch(r"[-+]?[0-9]+(?:\.[0-9]+)?", cell) for cell in cells
+    )
 
 
 def _finish_table(header_cells: Sequence[object], body: pl.DataFrame) -> pl.DataFrame:
@@ -102,11 +123,15 @@ def _finish_table(header_cells: Sequence[object], body: pl.DataFrame) -> pl.Data
     header = [str(cell).strip() if cell is not None else "" for cell in header_cells]
     header += [""] * (body.width - len(header))
     if not any(header):
-        raise IngestError("第 1 行为空：缺少表头（第 1 行应为列名）",
-                          "row 1 is empty: the header (column names) is missing")
+        raise IngestError(
+            "第 1 行为空：缺少表头（第 1 行应为列名）",
+            "row 1 is empty: the header (column names) is missing",
+        )
     if _looks_like_data(header):
-        raise IngestError("第 1 行看起来是数据而不是表头：请在第 1 行写列名",
-                          "row 1 looks like data, not a header: put column names in row 1")
+        raise IngestError(
+            "第 1 行看起来是数据而不是表头：请在第 1 行写列名",
+            "row 1 looks like data, not a header: put column names in row 1",
+        )
     body = body.select(
         pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in body.columns
     ).with_columns(pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias("row"))
@@ -115,23 +140,29 @@ def _finish_table(header_cells: Sequence[object], body: pl.DataFrame) -> pl.Data
     filled = [i for i in unnamed if body[f"c{i}"].null_count() < body.height]
     if filled:
         labels = [_column_label(i) for i in filled]
-        raise IngestError("以下列有数据但没有表头：" + "、".join(labels[:_MAX_LISTED]),
-                          "columns with data but no header: " + _listed(
-                              [f"column {i + 1} ({get_column_letter(i + 1)})" for i in filled]))
+        raise IngestError(
+            "以下列有数据但没有表头：" + "、".join(labels[:_MAX_LISTED]),
+            "columns with data but no header: "
+            + _listed([f"column {i + 1} ({get_column_letter(i + 1)})" for i in filled]),
+        )
     named = [i for i in range(len(header)) if header[i]]
     seen: dict[str, list[int]] = {}
     for i in named:
         seen.setdefault(header[i], []).append(i)
     doubled = {name: idx for name, idx in seen.items() if len(idx) > 1}
     if doubled:
-        zh = "；".join(f"「{n}」在" + "、".join(_column_label(i) for i in idx)
-                      for n, idx in doubled.items())
-        en = "; ".join(f"'{n}' in columns " + ", ".join(str(i + 1) for i in idx)
-                       for n, idx in doubled.items())
+        zh = "；".join(
+            f"「{n}」在" + "、".join(_column_label(i) for i in idx) for n, idx in doubled.items()
+        )
+        en = "; ".join(
+            f"'{n}' in columns " + ", ".join(str(i + 1) for i in idx) for n, idx in doubled.items()
+        )
         raise IngestError(f"表头重复：{zh}", f"duplicate headers: {en}")
     if "row" in seen:
-        raise IngestError("表头不能有名为 row 的列（行号列由系统生成）",
-                          "a column may not be named 'row' (the row number is added on reading)")
+        raise IngestError(
+            "表头不能有名为 row 的列（行号列由系统生成）",
+            "a column may not be named 'row' (the row number is added on reading)",
+        )
 
     data = [f"c{i}" for i in named]
     body = body.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in data)) if data else body
@@ -140,13 +171,14 @@ def _finish_table(header_cells: Sequence[object], body: pl.DataFrame) -> pl.Data
 
 # --- CSV ----------------------------------------------------------------------
 
+
 def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
 def _undecodable(data: bytes, offset: int, tried: str) -> IngestError:
     line = _line_of(data, offset)
-    byte = data[offset:offset + 1].hex().upper()
+    byte = data[offset : offset + 1].hex().upper()
     return IngestError(
         f"无法解码文件：第 {line} 行（字节偏移 {offset}）的字节 0x{byte} 不是有效的 {tried} 编码；"
         "请另存为 UTF-8 或 GBK 编码的 CSV",
@@ -160,7 +192,7 @@ def _mostly_utf8(data: bytes) -> bool:
 
     Judged on the first MiB: decoding a large GBK file with replacements is slow.
     """
-    text = data[:1 << 20].decode("utf-8", errors="replace")
+    text = data[: 1 << 20].decode("utf-8", errors="replace")
     broken = text.count("\ufffd")
     non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
     return non_ascii - broken >= 2 and non_ascii - broken > 4 * broken
@@ -205,13 +237,16 @@ def _utf8_payload(data: bytes) -> tuple[bytes, bool]:
     if data.startswith(_UTF16_BOMS):
         return decode_bytes(data)[0].encode("utf-8"), False
     if data.startswith(_UTF8_BOM):
-        data = data[len(_UTF8_BOM):]
+        data = data[len(_UTF8_BOM) :]
     head = data[:65536]
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
-        cut_character = len(data) > len(head) and error.start >= len(head) - 3 \
+        cut_character = (
+            len(data) > len(head)
+            and error.start >= len(head) - 3
             and error.reason == "unexpected end of data"
+        )
         if not cut_character:
             return decode_bytes(data)[0].encode("utf-8"), False
     return data, len(data) > len(head)
@@ -236,9 +271,10 @@ def _no_field_limit() -> Iterator[None]:
 def _ragged(rows: Sequence[tuple[int, int]], expected: int) -> IngestError:
     zh = "、".join(f"第 {row} 行有 {count} 列" for row, count in rows[:_MAX_LISTED])
     en = _listed([f"row {row} has {count}" for row, count in rows])
-    return IngestError(f"列数与表头（{expected} 列）不一致：{zh}；请检查分隔符和引号",
-                       f"rows do not have the header's {expected} columns: {en}; "
-                       "check delimiters and quotes")
+    return IngestError(
+        f"列数与表头（{expected} 列）不一致：{zh}；请检查分隔符和引号",
+        f"rows do not have the header's {expected} columns: {en}; check delimiters and quotes",
+    )
 
 
 def _parse_strictly(text: str, delimiter: str) -> tuple[list[str], pl.DataFrame]:
@@ -267,8 +303,9 @@ def _parse_strictly(text: str, delimiter: str) -> tuple[list[str], pl.DataFrame]
     if ragged:
         raise _ragged(ragged, width)
     columns = list(zip(*[r or [""] * width for r in rows], strict=True)) or [()] * width
-    body = pl.DataFrame({f"c{i}": pl.Series(list(col), dtype=pl.String)
-                         for i, col in enumerate(columns)})
+    body = pl.DataFrame(
+        {f"c{i}": pl.Series(list(col), dtype=pl.String) for i, col in enumerate(columns)}
+    )
     return header, body
 
 
@@ -283,14 +320,20 @@ def _parse_fast(payload: bytes, delimiter: str, width: int) -> pl.DataFrame:
     def parse(threads: bool) -> pa.Table:
         return pa_csv.read_csv(
             io.BytesIO(payload),
-            read_options=pa_csv.ReadOptions(autogenerate_column_names=True, use_threads=threads,
-                                            block_size=1 << 24),
-            parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                              ignore_empty_lines=False,
-                                              invalid_row_handler=on_invalid),
+            read_options=pa_csv.ReadOptions(
+                autogenerate_column_names=True, use_threads=threads, block_size=1 << 24
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
             convert_options=pa_csv.ConvertOptions(
                 column_types={f"f{i}": pa.string() for i in range(width)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
 
     table = parse(threads=True)
@@ -321,7 +364,7 @@ def _table_from_csv(payload: bytes) -> pl.DataFrame:
     delimiter = _delimiter(payload)
     if payload.count(b'"') % 2:  # an unclosed quote: let the strict parser find it
         return _finish_table(*_parse_strictly(payload.decode("utf-8"), delimiter))
-    head = payload[:1 << 20].decode("utf-8", errors="ignore")
+    head = payload[: 1 << 20].decode("utf-8", errors="ignore")
     width = len(next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), []))
     try:
         table = _parse_fast(payload, delimiter, width)
@@ -346,8 +389,9 @@ def _merged_ranges(path: Path, worksheet_path: str) -> list[str]:
         tail = b""
         while chunk := xml.read(1 << 22):
             window = tail + chunk
-            found += [m.group(1).decode() for m in _MERGE_CELL.finditer(window)
-                      if m.end() > len(tail)]
+            found += [
+                m.group(1).decode() for m in _MERGE_CELL.finditer(window) if m.end() > len(tail)
+            ]
             tail = window[-512:]
     return list(dict.fromkeys(found))
 
@@ -373,8 +417,9 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-        raise IngestError(f"无法打开 Excel 文件：{error}",
-                          f"cannot open the Excel file: {error}") from None
+        raise IngestError(
+            f"无法打开 Excel 文件：{error}", f"cannot open the Excel file: {error}"
+        ) from None
     try:
         if not book.worksheets:
             raise _empty_file()
@@ -383,9 +428,11 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
         in_header = [ref for ref in merged if range_boundaries(ref)[1] == 1]
         if in_header:
             raise IngestError(
-                "表头（第 1 行）有合并单元格：" + "、".join(in_header)
+                "表头（第 1 行）有合并单元格："
+                + "、".join(in_header)
                 + "；请取消合并，让每列只有一个列名",
-                "the header (row 1) has merged cells: " + _listed(in_header)
+                "the header (row 1) has merged cells: "
+                + _listed(in_header)
                 + "; unmerge them so every column has one name",
             )
         sheet.reset_dimensions()  # stated dimensions are often wrong; read every row
@@ -395,12 +442,16 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     if not any(any(row) for row in rows):
         raise _empty_file()
     if not any(rows[0]):
-        raise IngestError("第 1 行为空：缺少表头（第 1 行应为列名）",
-                          "row 1 is empty: the header (column names) is missing")
+        raise IngestError(
+            "第 1 行为空：缺少表头（第 1 行应为列名）",
+            "row 1 is empty: the header (column names) is missing",
+        )
     _fill_merged(rows, merged)
     width = max(len(r) for r in rows)
-    columns = {f"c{i}": pl.Series([r[i] if i < len(r) else None for r in rows[1:]], dtype=pl.String)
-               for i in range(width)}
+    columns = {
+        f"c{i}": pl.Series([r[i] if i < len(r) else None for r in rows[1:]], dtype=pl.String)
+        for i in range(width)
+    }
     return _finish_table(rows[0], pl.DataFrame(columns))
 
 
@@ -421,18 +472,29 @@ def _fill_merged(rows: list[list[str | None]], merged: Sequence[str]) -> None:
 
 # --- Parquet ------------------------------------------------------------------
 
+
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr | None:
     column = pl.col(name)
     if dtype == pl.String:
         return column
     if dtype.is_float():
         whole = (column.round() == column) & (column.abs() < 1e15)
-        return (pl.when(whole).then(column.cast(pl.Int64, strict=False).cast(pl.String))
-                .otherwise(column.cast(pl.String)))
+        return (
+            pl.when(whole)
+            .then(column.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(column.cast(pl.String))
+        )
     if dtype == pl.Datetime:
         return column.dt.strftime("%Y-%m-%d %H:%M:%S")
-    if dtype.is_numeric() or dtype in (pl.Boolean, pl.Date, pl.Time, pl.Duration,
-                                       pl.Categorical, pl.Enum, pl.Null):
+    if dtype.is_numeric() or dtype in (
+        pl.Boolean,
+        pl.Date,
+        pl.Time,
+        pl.Duration,
+        pl.Categorical,
+        pl.Enum,
+        pl.Null,
+    ):
         return column.cast(pl.String)
     return None
 
@@ -441,16 +503,19 @@ def _read_parquet(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise IngestError(f"无法读取 Parquet 文件：{error}",
-                          f"cannot read the Parquet file: {error}") from None
+        raise IngestError(
+            f"无法读取 Parquet 文件：{error}", f"cannot read the Parquet file: {error}"
+        ) from None
     if frame.width == 0:
         raise _empty_file()
     texts = {name: _as_text(name, dtype) for name, dtype in frame.schema.items()}
     unusable = [name for name, expr in texts.items() if expr is None]
     if unusable:
-        raise IngestError("以下列不是简单的值（如列表、结构或二进制）：" + "、".join(unusable),
-                          "columns that hold no plain values (lists, structs, binary): "
-                          + _listed(unusable))
-    body = frame.select(expr.alias(f"c{i}") for i, expr in enumerate(texts.values())
-                        if expr is not None)
+        raise IngestError(
+            "以下列不是简单的值（如列表、结构或二进制）：" + "、".join(unusable),
+            "columns that hold no plain values (lists, structs, binary): " + _listed(unusable),
+        )
+    body = frame.select(
+        expr.alias(f"c{i}") for i, expr in enumerate(texts.values()) if expr is not None
+    )
     return _finish_table(frame.columns, body)

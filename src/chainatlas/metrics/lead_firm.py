@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import polars as pl
 
-TAG_POINTS: dict[str, float] = {"上市": 1.0, "专精特新小巨人": 0.8, "专精特新": 0.5, "高新技术企业": 0.3}
-STAGE_POSITION: dict[str, float] = {"upstream": 0.0, "support": 0.25, "midstream": 0.5,
-                                    "downstream": 1.0}
+TAG_POINTS: dict[str, float] = {
+    "上市": 1.0,
+    "专精特新小巨人": 0.8,
+    "专精特新": 0.5,
+    "高新技术企业": 0.3,
+}
+STAGE_POSITION: dict[str, float] = {
+    "upstream": 0.0,
+    "support": 0.25,
+    "midstream": 0.5,
+    "downstream": 1.0,
+}
 
 
 def lead_firm_score(
@@ -31,19 +40,28 @@ def lead_firm_score(
     """
     max_partners = candidates["local_partners"].max() if candidates.height else 0
     tag_expr = pl.max_horizontal(
-        *[pl.when(pl.col("tags").fill_null("").str.split(";").list.contains(tag))
-          .then(pl.lit(points)).otherwise(pl.lit(0.0)) for tag, points in TAG_POINTS.items()]
+        *[
+            pl.when(pl.col("tags").fill_null("").str.split(";").list.contains(tag))
+            .then(pl.lit(points))
+            .otherwise(pl.lit(0.0))
+            for tag, points in TAG_POINTS.items()
+        ]
     )
     out = candidates.with_columns(
         (1 - (pl.col("national_rank") - 1) / pl.max_horizontal(pl.col("node_firms"), pl.lit(1)))
-        .clip(0, 1).alias("size_component"),
+        .clip(0, 1)
+        .alias("size_component"),
         (pl.col("local_partners") / max_partners if max_partners else pl.lit(0.0))
-        .cast(pl.Float64).alias("partners_component"),
+        .cast(pl.Float64)
+        .alias("partners_component"),
         tag_expr.alias("tags_component"),
         pl.col("stage").replace_strict(STAGE_POSITION, default=0.0).alias("downstream_component"),
     )
     return out.with_columns(
-        (size * pl.col("size_component") + partners * pl.col("partners_component")
-         + tags * pl.col("tags_component") + downstream * pl.col("downstream_component"))
-        .alias("lead_score")
+        (
+            size * pl.col("size_component")
+            + partners * pl.col("partners_component")
+            + tags * pl.col("tags_component")
+            + downstream * pl.col("downstream_component")
+        ).alias("lead_score")
     ).sort("lead_score", descending=True)

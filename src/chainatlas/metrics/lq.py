@@ -15,7 +15,8 @@ def location_quotient(x_rn: str, x_r: str, x_n: str, x_total: str, *, name: str 
     f64 = pl.Float64
     share_local = pl.when(pl.col(x_r) > 0).then(pl.col(x_rn).cast(f64) / pl.col(x_r).cast(f64))
     share_national = pl.when(pl.col(x_total) > 0).then(
-        pl.col(x_n).cast(f64) / pl.col(x_total).cast(f64))
+        pl.col(x_n).cast(f64) / pl.col(x_total).cast(f64)
+    )
     return (
         pl.when(share_national > 0).then(share_local / share_national).otherwise(None).alias(name)
     )

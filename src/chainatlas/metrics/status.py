@@ -27,16 +27,20 @@ def node_status(
     )
     lq = pl.col("lq").fill_null(0.0)
     return frame.with_columns(
-        pl.when(pl.col("firm_count") < min_firms).then(pl.lit(MISSING))
-        .when((lq >= strong_lq) | lead).then(pl.lit(STRONG))
-        .when(lq < weak_lq).then(pl.lit(WEAK))
+        pl.when(pl.col("firm_count") < min_firms)
+        .then(pl.lit(MISSING))
+        .when((lq >= strong_lq) | lead)
+        .then(pl.lit(STRONG))
+        .when(lq < weak_lq)
+        .then(pl.lit(WEAK))
         .otherwise(pl.lit(PRESENT))
         .alias("status")
     )
 
 
-def breaks(status: pl.DataFrame, edges: pl.DataFrame | Iterable[tuple[str, str]],
-           by: Sequence[str] = ()) -> pl.DataFrame:
+def breaks(
+    status: pl.DataFrame, edges: pl.DataFrame | Iterable[tuple[str, str]], by: Sequence[str] = ()
+) -> pl.DataFrame:
     """Add boolean `break`: the node is missing or weak while at least one supplier
     neighbour and one customer neighbour are present or strong — the local flow is cut here.
 
@@ -45,26 +49,34 @@ def breaks(status: pl.DataFrame, edges: pl.DataFrame | Iterable[tuple[str, str]]
     chain key when `by` holds one; recycling edges count.
     """
     edge_frame = (
-        edges if isinstance(edges, pl.DataFrame)
-        else pl.DataFrame(list(edges), schema={"supplier": pl.String, "customer": pl.String},
-                          orient="row")
+        edges
+        if isinstance(edges, pl.DataFrame)
+        else pl.DataFrame(
+            list(edges), schema={"supplier": pl.String, "customer": pl.String}, orient="row"
+        )
     )
     keys = list(by)
     edge_keys = [k for k in keys if k in edge_frame.columns]
     holding = status.filter(pl.col("status").is_in([PRESENT, STRONG])).select(*keys, "node_id")
     has_up = (
         edge_frame.join(holding, left_on=[*edge_keys, "supplier"], right_on=[*edge_keys, "node_id"])
-        .select(*keys, pl.col("customer").alias("node_id")).unique()
+        .select(*keys, pl.col("customer").alias("node_id"))
+        .unique()
         .with_columns(pl.lit(True).alias("up"))
     )
     has_down = (
         edge_frame.join(holding, left_on=[*edge_keys, "customer"], right_on=[*edge_keys, "node_id"])
-        .select(*keys, pl.col("supplier").alias("node_id")).unique()
+        .select(*keys, pl.col("supplier").alias("node_id"))
+        .unique()
         .with_columns(pl.lit(True).alias("down"))
     )
     out = status.join(has_up, on=[*keys, "node_id"], how="left").join(
-        has_down, on=[*keys, "node_id"], how="left")
+        has_down, on=[*keys, "node_id"], how="left"
+    )
     return out.with_columns(
-        (pl.col("status").is_in([MISSING, WEAK]) & pl.col("up").fill_null(False)
-         & pl.col("down").fill_null(False)).alias("break")
+        (
+            pl.col("status").is_in([MISSING, WEAK])
+            & pl.col("up").fill_null(False)
+            & pl.col("down").fill_null(False)
+        ).alias("break")
     ).drop("up", "down")

@@ -14,7 +14,11 @@ from importlib import resources
 
 @cache
 def industry_table() -> list[dict[str, str]]:
-    text = resources.files("chainatlas.reference").joinpath("data/industry_codes.csv").read_text("utf-8")
+    text = (
+        resources.files("chainatlas.reference")
+        .joinpath("data/industry_codes.csv")
+        .read_text("utf-8")
+    )
     return list(csv.DictReader(text.splitlines()))
 
 

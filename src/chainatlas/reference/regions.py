@@ -56,7 +56,9 @@ def load_regions() -> pl.DataFrame:
     )
     codes = set(raw["region_code"].to_list())
     rows = []
-    for code, name, lon, lat in raw.select("region_code", "name", "longitude", "latitude").iter_rows():
+    for code, name, lon, lat in raw.select(
+        "region_code", "name", "longitude", "latitude"
+    ).iter_rows():
         level = _level(code)
         province = code[:2] + "0000"
         city_guess = code[:4] + "00"
@@ -71,9 +73,14 @@ def load_regions() -> pl.DataFrame:
     frame = pl.DataFrame(
         rows,
         schema={
-            "region_code": pl.String, "name": pl.String, "level": pl.String,
-            "parent_code": pl.String, "province_code": pl.String, "city_code": pl.String,
-            "lon": pl.Float64, "lat": pl.Float64,
+            "region_code": pl.String,
+            "name": pl.String,
+            "level": pl.String,
+            "parent_code": pl.String,
+            "province_code": pl.String,
+            "city_code": pl.String,
+            "lon": pl.Float64,
+            "lat": pl.Float64,
         },
         orient="row",
     )
@@ -93,7 +100,8 @@ def _inherit_coordinates(frame: pl.DataFrame) -> pl.DataFrame:
         lats.append(y)
         inherited.append(cursor != code)
     return frame.with_columns(
-        pl.Series("lon", lons, pl.Float64), pl.Series("lat", lats, pl.Float64),
+        pl.Series("lon", lons, pl.Float64),
+        pl.Series("lat", lats, pl.Float64),
         pl.Series("coord_inherited", inherited, pl.Boolean),
     )
 

@@ -58,8 +58,13 @@ def _validated(file: Path, kind: str, errors: Path | None) -> tuple[pl.DataFrame
     return result.accepted, summary
 
 
-def ingest_file(settings: Settings, atlas: Mapping[str, Chain], file: Path, kind: str,
-                errors: Path | None = None) -> dict[str, Any]:
+def ingest_file(
+    settings: Settings,
+    atlas: Mapping[str, Chain],
+    file: Path,
+    kind: str,
+    errors: Path | None = None,
+) -> dict[str, Any]:
     """Validate `file`, report rejected rows, load the accepted ones in one transaction."""
     accepted, summary = _validated(file, kind, errors)
     with Warehouse(settings.warehouse_path) as wh:
@@ -74,8 +79,13 @@ def ingest_file(settings: Settings, atlas: Mapping[str, Chain], file: Path, kind
     return summary
 
 
-def classify_file(settings: Settings, atlas: Mapping[str, Chain], file: Path, output: Path,
-                  errors: Path | None = None) -> dict[str, Any]:
+def classify_file(
+    settings: Settings,
+    atlas: Mapping[str, Chain],
+    file: Path,
+    output: Path,
+    errors: Path | None = None,
+) -> dict[str, Any]:
     """Classify any enterprise file without loading it; one row per assignment."""
     start = time.perf_counter()
     accepted, summary = _validated(file, "enterprises", errors)

@@ -39,13 +39,16 @@ class DemoResult:
     summaries: list[tuple[str, str, float, dict[str, int]]] = field(default_factory=list)
 
     def render(self) -> Table:
-        table = Table(title="chainatlas 演示完成 / demo ready (合成数据 synthetic data)",
-                      show_header=False)
+        table = Table(
+            title="chainatlas 演示完成 / demo ready (合成数据 synthetic data)", show_header=False
+        )
         table.add_row("仓库 warehouse", str(self.warehouse))
         table.add_row("企业 / 供应关系", f"{self.enterprises:,} / {self.links:,}")
         for chain_id, region, comp, counts in self.summaries:
-            table.add_row(f"诊断 {region} · {chain_id}",
-                          f"完整度 {comp:.0%}；" + "，".join(f"{k} {v}" for k, v in counts.items()))
+            table.add_row(
+                f"诊断 {region} · {chain_id}",
+                f"完整度 {comp:.0%}；" + "，".join(f"{k} {v}" for k, v in counts.items()),
+            )
         table.add_row("简报 briefing", str(self.briefing_dir))
         table.add_row("用时 seconds", "，".join(f"{k} {v:.1f}" for k, v in self.timings.items()))
         return table
@@ -66,8 +69,9 @@ def _guard_real_data(path: Path) -> None:
         )
 
 
-def run_demo(settings: Settings, atlas: Mapping[str, Chain], n: int, seed: int, region: str,
-             out: Path | None) -> DemoResult:
+def run_demo(
+    settings: Settings, atlas: Mapping[str, Chain], n: int, seed: int, region: str, out: Path | None
+) -> DemoResult:
     from chainatlas.ingest.enterprises import validate_enterprises
     from chainatlas.ingest.links import validate_links
     from chainatlas.ingest.readers import read_table
@@ -112,7 +116,8 @@ def run_demo(settings: Settings, atlas: Mapping[str, Chain], n: int, seed: int, 
                 path = stem.with_suffix(f".{fmt}")
                 write_diagnosis(diagnosis, chain, fmt, path)
                 result.files.append(path)
-            result.summaries.append((chain_id, diagnosis.region.name, diagnosis.completeness,
-                                     diagnosis.status_counts))
+            result.summaries.append(
+                (chain_id, diagnosis.region.name, diagnosis.completeness, diagnosis.status_counts)
+            )
     result.timings["diagnose"] = time.perf_counter() - t
     return result

@@ -28,8 +28,9 @@ def run_diagnosis(settings: Settings, chain: Chain, region_code: str) -> Diagnos
         return diagnose(wh, chain, region_code, settings.status, settings.lead_firm)
 
 
-def write_diagnosis(diagnosis: Diagnosis, chain: Chain, fmt: str, out: Path | None,
-                    lang: str = "zh") -> str:
+def write_diagnosis(
+    diagnosis: Diagnosis, chain: Chain, fmt: str, out: Path | None, lang: str = "zh"
+) -> str:
     """Render `diagnosis` as json | html | xlsx; write to `out` when given, return the text."""
     from chainatlas.briefing.html import diagnosis_html
     from chainatlas.briefing.xlsx import diagnosis_xlsx

@@ -34,27 +34,46 @@ def read_labelled(text: str, source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
                 chain_id, node_id = label.split("/", 1)
                 gold.append((item_id, chain_id, node_id))
         except (ValueError, KeyError) as exc:
-            raise UserError(f"{source} 第{number}行无法解析：{exc}",
-                            f"{source} line {number} cannot be read: {exc}") from exc
-        items.append({
-            "uscc": item_id,
-            "business_scope": record.get("business_scope") or None,
-            "products": record.get("products") or None,
-            "industry_code": record.get("industry_code") or None,
-        })
-    frame = pl.DataFrame(items, schema={"uscc": pl.String, "business_scope": pl.String,
-                                        "products": pl.String, "industry_code": pl.String})
-    gold_frame = pl.DataFrame(gold, schema={"item_id": pl.String, "chain_id": pl.String,
-                                            "node_id": pl.String}, orient="row")
+            raise UserError(
+                f"{source} 第{number}行无法解析：{exc}",
+                f"{source} line {number} cannot be read: {exc}",
+            ) from exc
+        items.append(
+            {
+                "uscc": item_id,
+                "business_scope": record.get("business_scope") or None,
+                "products": record.get("products") or None,
+                "industry_code": record.get("industry_code") or None,
+            }
+        )
+    frame = pl.DataFrame(
+        items,
+        schema={
+            "uscc": pl.String,
+            "business_scope": pl.String,
+            "products": pl.String,
+            "industry_code": pl.String,
+        },
+    )
+    gold_frame = pl.DataFrame(
+        gold,
+        schema={"item_id": pl.String, "chain_id": pl.String, "node_id": pl.String},
+        orient="row",
+    )
     return frame, gold_frame
 
 
 def _shipped(name: str) -> str:
-    return resources.files("chainatlas.classify").joinpath(f"data/labelled_{name}.jsonl").read_text("utf-8")
+    return (
+        resources.files("chainatlas.classify")
+        .joinpath(f"data/labelled_{name}.jsonl")
+        .read_text("utf-8")
+    )
 
 
-def evaluate_frame(items: pl.DataFrame, gold: pl.DataFrame, atlas: Mapping[str, Chain],
-                   weights: ClassifyWeights) -> dict[str, Any]:
+def evaluate_frame(
+    items: pl.DataFrame, gold: pl.DataFrame, atlas: Mapping[str, Chain], weights: ClassifyWeights
+) -> dict[str, Any]:
     from chainatlas.ingest.normalize import normalize_frame
 
     items = normalize_frame(items, ["business_scope", "products"])
@@ -69,13 +88,18 @@ def evaluate_frame(items: pl.DataFrame, gold: pl.DataFrame, atlas: Mapping[str, 
     }
 
 
-def evaluate_labelled(atlas: Mapping[str, Chain], path: Path | None,
-                      weights: ClassifyWeights) -> dict[str, Any]:
+def evaluate_labelled(
+    atlas: Mapping[str, Chain], path: Path | None, weights: ClassifyWeights
+) -> dict[str, Any]:
     if path is not None:
         items, gold = read_labelled(path.read_text("utf-8"), str(path))
         return {"sets": {path.name: evaluate_frame(items, gold, atlas, weights)}}
-    return {"sets": {name: evaluate_frame(*read_labelled(_shipped(name), name), atlas, weights)
-                     for name in SHIPPED_SETS}}
+    return {
+        "sets": {
+            name: evaluate_frame(*read_labelled(_shipped(name), name), atlas, weights)
+            for name in SHIPPED_SETS
+        }
+    }
 
 
 def _fmt(value: float | None) -> str:
@@ -83,13 +107,32 @@ def _fmt(value: float | None) -> str:
 
 
 def render_evaluation(report: dict[str, Any]) -> Table:
-    table = Table("集 set", "层级 level", "产业链 chain", "标注 gold", "预测 predicted", "命中 tp",
-                  "精确率 P", "召回率 R", "F1", title="归链评估 / classification evaluation")
+    table = Table(
+        "集 set",
+        "层级 level",
+        "产业链 chain",
+        "标注 gold",
+        "预测 predicted",
+        "命中 tp",
+        "精确率 P",
+        "召回率 R",
+        "F1",
+        title="归链评估 / classification evaluation",
+    )
     for set_name, result in report["sets"].items():
         for level in ("node_level", "chain_level"):
             for row in result[level]:
                 style = "bold" if row["chain_id"] == "*" else ""
-                table.add_row(set_name, level.split("_")[0], row["chain_id"], str(row["gold"]),
-                              str(row["predicted"]), str(row["tp"]), _fmt(row["precision"]),
-                              _fmt(row["recall"]), _fmt(row["f1"]), style=style)
+                table.add_row(
+                    set_name,
+                    level.split("_")[0],
+                    row["chain_id"],
+                    str(row["gold"]),
+                    str(row["predicted"]),
+                    str(row["tp"]),
+                    _fmt(row["precision"]),
+                    _fmt(row["recall"]),
+                    _fmt(row["f1"]),
+                    style=style,
+                )
     return table

@@ -46,8 +46,9 @@ def with_region_keys(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def classify_in_chunks(frame: pl.DataFrame, atlas: Mapping[str, Chain],
-                       weights: ClassifyWeights) -> pl.DataFrame:
+def classify_in_chunks(
+    frame: pl.DataFrame, atlas: Mapping[str, Chain], weights: ClassifyWeights
+) -> pl.DataFrame:
     vocab = build_vocabulary(atlas)
     parts = [
         classify(frame.slice(offset, CLASSIFY_CHUNK), vocab, weights)
@@ -63,8 +64,12 @@ def _pause_for_fault_test() -> None:
         time.sleep(float(seconds))
 
 
-def load_enterprises(wh: Warehouse, accepted: pl.DataFrame, atlas: Mapping[str, Chain],
-                     weights: ClassifyWeights | None = None) -> LoadResult:
+def load_enterprises(
+    wh: Warehouse,
+    accepted: pl.DataFrame,
+    atlas: Mapping[str, Chain],
+    weights: ClassifyWeights | None = None,
+) -> LoadResult:
     """Upsert validated enterprises by uscc, replace their assignments, rebuild the cube."""
     start = time.perf_counter()
     ensure_regions(wh)
@@ -98,8 +103,9 @@ def load_links(wh: Warehouse, accepted: pl.DataFrame) -> LoadResult:
     return LoadResult(accepted.height, 0, time.perf_counter() - start)
 
 
-def reclassify_all(wh: Warehouse, atlas: Mapping[str, Chain],
-                   weights: ClassifyWeights | None = None) -> LoadResult:
+def reclassify_all(
+    wh: Warehouse, atlas: Mapping[str, Chain], weights: ClassifyWeights | None = None
+) -> LoadResult:
     """Re-run classification over the whole warehouse (after the atlas changed)."""
     start = time.perf_counter()
     frame = wh.sql("SELECT uscc, industry_code, business_scope, products FROM enterprises")

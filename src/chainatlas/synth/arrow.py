@@ -9,16 +9,21 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-_NUMPY = {pa.int32(): np.int32, pa.int64(): np.int64, pa.float64(): np.float64,
-          pa.date32(): np.int32}
+_NUMPY = {
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.float64(): np.float64,
+    pa.date32(): np.int32,
+}
 
 
 def numeric(values: np.ndarray, dtype: pa.DataType, null: np.ndarray | None = None) -> pa.Array:
     """A fixed-width array (int, float, date32 as days) with optional null mask."""
     data = np.ascontiguousarray(values, dtype=_NUMPY[dtype])
     nulls = 0 if null is None else int(null.sum())
-    validity = (pa.py_buffer(np.packbits(~null, bitorder="little"))
-                if null is not None and nulls else None)
+    validity = (
+        pa.py_buffer(np.packbits(~null, bitorder="little")) if null is not None and nulls else None
+    )
     return pa.Array.from_buffers(dtype, data.size, [validity, pa.py_buffer(data)], null_count=nulls)
 
 

@@ -68,13 +68,22 @@ def node_catalogue(atlas: Mapping[str, Chain]) -> NodeCatalogue:
     customer = np.array(cus, dtype=np.int32)
     order = np.argsort(supplier, kind="stable")
     out_start = np.searchsorted(supplier[order], np.arange(len(nodes) + 1)).astype(np.int64)
-    pairs = sorted({(a, b) for a, b in zip(sup, cus, strict=True)}
-                   | {(b, a) for a, b in zip(sup, cus, strict=True)})
+    pairs = sorted(
+        {(a, b) for a, b in zip(sup, cus, strict=True)}
+        | {(b, a) for a, b in zip(sup, cus, strict=True)}
+    )
     nb_from = np.array([a for a, _ in pairs], dtype=np.int32)
     nb_to = np.array([b for _, b in pairs], dtype=np.int32)
     nb_start = np.searchsorted(nb_from, np.arange(len(nodes) + 1)).astype(np.int64)
     return NodeCatalogue(
-        chains=chains, nodes=tuple(nodes), chain_of=np.array(chain_of, dtype=np.int32),
-        edge_supplier=supplier, edge_customer=customer, edge_flow=tuple(flow),
-        out_start=out_start, out_edge=order.astype(np.int32), nb_start=nb_start, nb_node=nb_to,
+        chains=chains,
+        nodes=tuple(nodes),
+        chain_of=np.array(chain_of, dtype=np.int32),
+        edge_supplier=supplier,
+        edge_customer=customer,
+        edge_flow=tuple(flow),
+        out_start=out_start,
+        out_edge=order.astype(np.int32),
+        nb_start=nb_start,
+        nb_node=nb_to,
     )

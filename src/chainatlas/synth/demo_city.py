@@ -30,10 +30,16 @@ class CityPlan:
         return cls(np.zeros(n_nodes, dtype=np.int64), np.zeros((n_nodes, 0)), {})
 
 
-def plan_city(node_cells: np.ndarray, region_share: np.ndarray, demo: np.ndarray,
-              profile: ResolvedProfile, catalogue: NodeCatalogue, n_enterprises: int,
-              on_chain_share: float,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, CityPlan]:
+def plan_city(
+    node_cells: np.ndarray,
+    region_share: np.ndarray,
+    demo: np.ndarray,
+    profile: ResolvedProfile,
+    catalogue: NodeCatalogue,
+    n_enterprises: int,
+    on_chain_share: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, CityPlan]:
     """Replace the city's cells: its size is the profile's share, its chain firms whole
     quotas per node; returns node cells, region shares (for firms on no chain), the plan."""
     cells = node_cells.copy()
@@ -46,8 +52,9 @@ def plan_city(node_cells: np.ndarray, region_share: np.ndarray, demo: np.ndarray
     chain_primary = np.bincount(chain_of, weights=primary, minlength=n_chains)
     # Distinct firms of a chain: a second node in the same chain adds none.
     chain_share = chain_primary / chain_primary.sum()
-    chain_firms = chain_primary + np.bincount(chain_of, weights=anywhere,
-                                              minlength=n_chains) * (1.0 - chain_share)
+    chain_firms = chain_primary + np.bincount(chain_of, weights=anywhere, minlength=n_chains) * (
+        1.0 - chain_share
+    )
     fixed = ~np.isnan(profile.chain_mix)
     by_size = np.where(fixed, 0.0, chain_primary)
     mix = np.where(fixed, profile.chain_mix, 0.0)
@@ -62,8 +69,9 @@ def plan_city(node_cells: np.ndarray, region_share: np.ndarray, demo: np.ndarray
         members = catalogue.chain_nodes(ci)
         status = [profile.status[int(n)] for n in members]
         shares = city_node_shares(status, rest[members], chain_city[ci], chain_firms[ci])
-        counts, got = integer_quotas(status, shares, rest[members], round(chain_city[ci]),
-                                     chain_firms[ci])
+        counts, got = integer_quotas(
+            status, shares, rest[members], round(chain_city[ci]), chain_firms[ci]
+        )
         quota[members] = counts
         achieved.update({int(n): g for n, g in zip(members, got, strict=True)})
         # Counties of the city specialise too: each node spread unevenly over them.
@@ -73,19 +81,24 @@ def plan_city(node_cells: np.ndarray, region_share: np.ndarray, demo: np.ndarray
     shares_out = region_share.copy()
     shares_out[~demo] *= (1.0 - profile.city_share) / shares_out[~demo].sum()
     # Firms on no chain: what remains of the city's share once its chain firms are counted.
-    shares_out[demo] = county * profile.city_share * (1.0 - profile.chain_share) / (
-        1.0 - on_chain_share)
+    shares_out[demo] = (
+        county * profile.city_share * (1.0 - profile.chain_share) / (1.0 - on_chain_share)
+    )
     return cells, shares_out, CityPlan(quota, split, achieved)
 
 
-def expected_second_nodes(catalogue: NodeCatalogue,
-                          primary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def expected_second_nodes(
+    catalogue: NodeCatalogue, primary: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Expected second nodes per node, as `_second_nodes` draws them: half a uniform chain
     neighbour of the first node, half any node in proportion to the firms (about)."""
     degree = np.diff(catalogue.nb_start)
     source = np.repeat(np.arange(catalogue.size), degree)
-    neighbour = np.bincount(catalogue.nb_node, weights=(primary / np.maximum(degree, 1))[source],
-                            minlength=catalogue.size)
+    neighbour = np.bincount(
+        catalogue.nb_node,
+        weights=(primary / np.maximum(degree, 1))[source],
+        minlength=catalogue.size,
+    )
     half = 0.5 * SECOND_NODE_RATE
     return half * neighbour, half * primary * (1.0 - primary / primary.sum())
 

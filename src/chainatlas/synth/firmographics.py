@@ -19,8 +19,12 @@ REVENUE_THRESHOLD = 0.358  # P(z + ε > c) = 0.40 for z, ε ~ N(0, 1)
 NULL_CAPITAL_RATE = 0.02
 NULL_EMPLOYEES_RATE = 0.25
 # Tag rates among chain manufacturers, and how steeply they rise with size.
-TAG_RATES = {"上市": (0.001, 2.5), "专精特新小巨人": (0.003, 2.0), "专精特新": (0.02, 1.2),
-             "高新技术企业": (0.08, 0.8)}
+TAG_RATES = {
+    "上市": (0.001, 2.5),
+    "专精特新小巨人": (0.003, 2.0),
+    "专精特新": (0.02, 1.2),
+    "高新技术企业": (0.08, 0.8),
+}
 
 
 def division(codes: tuple[str, ...]) -> int | None:
@@ -53,8 +57,9 @@ def entity_traits(model: PopulationModel) -> EntityTraits:
         employees.append(6.0)
         manufacturer.append(False)
         high_tech.append(sector.high_tech_rate)
-    return EntityTraits(np.log(capital), np.log(employees), np.array(manufacturer),
-                        np.array(high_tech))
+    return EntityTraits(
+        np.log(capital), np.log(employees), np.array(manufacturer), np.array(high_tech)
+    )
 
 
 @dataclass(frozen=True)
@@ -76,16 +81,19 @@ def firmographics(core: CoreChunk, traits: EntityTraits, rng: np.random.Generato
     reports = z + rng.standard_normal(m) > REVENUE_THRESHOLD
     revenue = np.round(np.exp(log_capital + 0.3 + 0.7 * rng.standard_normal(m)), 2)
     revenue[~reports] = np.nan
-    employees = np.maximum(1, np.rint(np.exp(traits.log_employees[core.entity] + 0.9 * z
-                                             + 0.4 * rng.standard_normal(m)))).astype(np.int64)
+    employees = np.maximum(
+        1,
+        np.rint(np.exp(traits.log_employees[core.entity] + 0.9 * z + 0.4 * rng.standard_normal(m))),
+    ).astype(np.int64)
     employees[rng.random(m) < NULL_EMPLOYEES_RATE] = -1
     end = (END_DATE - EPOCH).days
     # ~8% deregistered, small firms more often; always after establishment.
     gone = rng.random(m) < np.where(z < 0, 0.11, 0.05)
     later = core.established + 30 + (rng.random(m) * np.maximum(end - core.established - 30, 0))
     deregistered = np.where(gone & (core.established + 30 <= end), later.astype(np.int64), -1)
-    return Firmographics(capital, revenue, employees, deregistered,
-                         tag_bits(core, traits, rng), log_capital)
+    return Firmographics(
+        capital, revenue, employees, deregistered, tag_bits(core, traits, rng), log_capital
+    )
 
 
 def registry_round(value: np.ndarray, rng: np.random.Generator) -> np.ndarray:

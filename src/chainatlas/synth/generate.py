@@ -30,8 +30,11 @@ from chainatlas.synth.writer import ChunkWriter
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 MIN_CHUNK = 1_000  # a chunk must hold the demo city's whole-firm quotas (≤ 1 per node)
-FILES = {"enterprises": "enterprises.parquet", "supply_links": "supply_links.parquet",
-         "labels": "labels.parquet"}
+FILES = {
+    "enterprises": "enterprises.parquet",
+    "supply_links": "supply_links.parquet",
+    "labels": "labels.parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,16 @@ class SynthSummary:
         return out
 
 
-def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, Chain] | None = None,
-             regions: pl.DataFrame | None = None, chunk_size: int = 250_000,
-             progress: Progress | None = None,
-             profile: Mapping[str, Any] | None = DEMO_PROFILE) -> SynthSummary:
+def generate(
+    n_enterprises: int,
+    seed: int,
+    out_dir: Path,
+    atlas: Mapping[str, Chain] | None = None,
+    regions: pl.DataFrame | None = None,
+    chunk_size: int = 250_000,
+    progress: Progress | None = None,
+    profile: Mapping[str, Any] | None = DEMO_PROFILE,
+) -> SynthSummary:
     """Write enterprises, supply_links and labels parquet files under out_dir.
 
     atlas / regions default to `load_atlas()` / `load_regions()`. Each chunk of
@@ -90,15 +99,19 @@ def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, C
     model = build_model(seed, atlas, regions, profile, n_enterprises)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    chunks = [(k, s, min(chunk_size, n_enterprises - s))
-              for k, s in enumerate(range(0, n_enterprises, chunk_size))]
+    chunks = [
+        (k, s, min(chunk_size, n_enterprises - s))
+        for k, s in enumerate(range(0, n_enterprises, chunk_size))
+    ]
     files = {k: out_dir / name for k, name in FILES.items()}
     book = build_phrasebook(model)
     traits = entity_traits(model)
     pool = CustomerPool.for_model(model, traits)
     n_chain = 0
-    with ChunkWriter(files["enterprises"], schema.ENTERPRISES) as firms_out, \
-            ChunkWriter(files["labels"], schema.LABELS) as labels_out:
+    with (
+        ChunkWriter(files["enterprises"], schema.ENTERPRISES) as firms_out,
+        ChunkWriter(files["labels"], schema.LABELS) as labels_out,
+    ):
         for k, start, m in chunks:
             core = draw_core(model, k, start, m)
             chunk = enterprise_chunk(core, model, book, traits, np.random.default_rng([seed, k, 1]))
@@ -112,20 +125,29 @@ def generate(n_enterprises: int, seed: int, out_dir: Path, atlas: Mapping[str, C
     with ChunkWriter(files["supply_links"], schema.SUPPLY_LINKS) as links_out:
         for k, start, m in chunks:
             core = draw_core(model, k, start, m, with_codes=False)  # codes only where linked
-            links_out.write(supply_links(core, model, _log_size(core, traits), pool,
-                                         np.random.default_rng([seed, k, 3])))
+            links_out.write(
+                supply_links(
+                    core, model, _log_size(core, traits), pool, np.random.default_rng([seed, k, 3])
+                )
+            )
             if progress:
                 progress("links", start + m, n_enterprises)
     for writer in (firms_out, labels_out, links_out):
         writer.commit()
     return SynthSummary(
-        n_enterprises=n_enterprises, n_chain_firms=n_chain, n_labels=labels_out.rows,
+        n_enterprises=n_enterprises,
+        n_chain_firms=n_chain,
+        n_labels=labels_out.rows,
         n_links=links_out.rows,
-        seed=seed, chunk_size=chunk_size, n_chunks=len(chunks), files=files,
+        seed=seed,
+        chunk_size=chunk_size,
+        n_chunks=len(chunks),
+        files=files,
         file_bytes={k: p.stat().st_size for k, p in files.items()},
         seconds=time.perf_counter() - started,
         demo_city=model.profile.city if model.profile else None,
-        demo_statuses=_statuses(model), notes=model.profile.notes if model.profile else (),
+        demo_statuses=_statuses(model),
+        notes=model.profile.notes if model.profile else (),
     )
 
 

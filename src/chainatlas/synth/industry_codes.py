@@ -21,8 +21,9 @@ def industry_codes(book: PhraseBook, rows: Rows, rng: np.random.Generator) -> pl
     start = book.own_codes.start[rows.book, rows.entity]
     length = book.own_codes.length[rows.book, rows.entity]
     own = start + (rng.random(m) * np.maximum(length, 1)).astype(np.int64)
-    wrong_pool = np.where(rows.on_chain[:, None], book.wrong_codes_chain[rows.book],
-                          book.wrong_codes_other[rows.book])
+    wrong_pool = np.where(
+        rows.on_chain[:, None], book.wrong_codes_chain[rows.book], book.wrong_codes_other[rows.book]
+    )
     wrong = wrong_pool[:, 0] + (rng.random(m) * np.maximum(wrong_pool[:, 1], 1)).astype(np.int64)
     u = rng.random(m)
     is_wrong = (u >= MISSING_CODE_RATE) & (u < MISSING_CODE_RATE + WRONG_CODE_RATE)

@@ -51,15 +51,18 @@ class CustomerPool:
         sd = CUSTOMER_SIZE_POWER * CAPITAL_SIGMA
 
         def samples(index: np.ndarray, groups: int, level: str) -> Samples:
-            by_group = np.stack([np.bincount(index, weights=row, minlength=groups)
-                                 for row in expected])  # (nodes, groups)
+            by_group = np.stack(
+                [np.bincount(index, weights=row, minlength=groups) for row in expected]
+            )  # (nodes, groups)
             target = SAMPLE_TARGET[level]
             tau = thresholds(by_group.ravel(), np.repeat(mean, groups), sd, target)
             return Samples(tau, 2 * target + 8)
 
-        return cls(samples(geo.city_index, geo.n_cities, "city"),
-                   samples(geo.province_index, geo.n_provinces, "province"),
-                   samples(np.zeros(geo.size, dtype=np.int64), 1, "nation"))
+        return cls(
+            samples(geo.city_index, geo.n_cities, "city"),
+            samples(geo.province_index, geo.n_provinces, "province"),
+            samples(np.zeros(geo.size, dtype=np.int64), 1, "nation"),
+        )
 
     @property
     def nbytes(self) -> int:
@@ -70,22 +73,32 @@ class CustomerPool:
         self.city.freeze()
         self.province.freeze()
 
-    def groups(self, model: PopulationModel, node: np.ndarray,
-               region: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def groups(
+        self, model: PopulationModel, node: np.ndarray, region: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         geo = model.regions
-        return (node * geo.n_cities + geo.city_index[region],
-                node * geo.n_provinces + geo.province_index[region], node)
+        return (
+            node * geo.n_cities + geo.city_index[region],
+            node * geo.n_provinces + geo.province_index[region],
+            node,
+        )
 
-    def offer(self, model: PopulationModel, core: CoreChunk, log_size: np.ndarray,
-              rng: np.random.Generator) -> None:
+    def offer(
+        self,
+        model: PopulationModel,
+        core: CoreChunk,
+        log_size: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
         """Offer the chunk's chain firm-nodes as customers (one draw u per firm-node)."""
         position, node = firm_nodes(core, model.catalogue.size)
         log_weight = CUSTOMER_SIZE_POWER * (log_size[position] - 5.0)
         region = core.region[position]
         year = establishment_year(core.established[position]).astype(np.int16)
         uscc = core.codes(model, position)
-        for sample, group in zip((self.city, self.province, self.nation),
-                                 self.groups(model, node, region), strict=True):
+        for sample, group in zip(
+            (self.city, self.province, self.nation), self.groups(model, node, region), strict=True
+        ):
             sample.offer(group, log_weight, rng.random(position.size), uscc, region, year)
 
 
@@ -93,8 +106,10 @@ def firm_nodes(core: CoreChunk, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
     """(row position, node) of every chain firm-node of the chunk (primary, then second)."""
     first = np.flatnonzero(core.entity < n_nodes)
     second = np.flatnonzero(core.second >= 0)
-    return (np.concatenate([first, second]),
-            np.concatenate([core.entity[first], core.second[second]]).astype(np.int64))
+    return (
+        np.concatenate([first, second]),
+        np.concatenate([core.entity[first], core.second[second]]).astype(np.int64),
+    )
 
 
 def _edge_products(model: PopulationModel) -> pa.Array:
@@ -106,8 +121,13 @@ def _edge_products(model: PopulationModel) -> pa.Array:
     return strings(out)
 
 
-def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
-                 pool: CustomerPool, rng: np.random.Generator) -> pa.Table:
+def supply_links(
+    core: CoreChunk,
+    model: PopulationModel,
+    log_size: np.ndarray,
+    pool: CustomerPool,
+    rng: np.random.Generator,
+) -> pa.Table:
     cat = model.catalogue
     position, node = firm_nodes(core, cat.size)
     out_degree = cat.out_start[node + 1] - cat.out_start[node]
@@ -139,27 +159,31 @@ def supply_links(core: CoreChunk, model: PopulationModel, log_size: np.ndarray,
     for level, sample in enumerate(levels):
         rows = np.flatnonzero(scope == level)
         if rows.size:
-            slot[rows] = _choose(sample, group[rows], region[rows], model, rng,
-                                 national=level == 2)
+            slot[rows] = _choose(sample, group[rows], region[rows], model, rng, national=level == 2)
     chosen = _picked(levels, scope, group, slot)
     c_uscc, _, c_size, c_year = chosen
     suppliers, back = np.unique(position, return_inverse=True)
     s_uscc = core.codes(model, suppliers)[back]
     valid = (slot >= 0) & ~np.all(c_uscc == s_uscc, axis=1)
-    amount = np.round(np.exp(0.5 * log_size[position] + 0.5 * c_size - 1.0
-                             + 0.8 * rng.standard_normal(k)), 2)
+    amount = np.round(
+        np.exp(0.5 * log_size[position] + 0.5 * c_size - 1.0 + 0.8 * rng.standard_normal(k)), 2
+    )
     amount_null = rng.random(k) < NULL_AMOUNT_RATE
     year = rng.integers(FIRST_LINK_YEAR, LAST_LINK_YEAR + 1, k)
     s_year = establishment_year(core.established[position])
     year = np.minimum(np.maximum(year, np.maximum(s_year, c_year)), LAST_LINK_YEAR)
     keep = np.flatnonzero(valid)
     keep = keep[_first_of_each_pair(position[keep], c_uscc[keep])]
-    return pa.Table.from_arrays([
-        fixed_width_strings(s_uscc[keep]), fixed_width_strings(c_uscc[keep]),
-        numeric(amount[keep], pa.float64(), amount_null[keep]),
-        numeric(year[keep], pa.int64()),
-        _edge_products(model).take(numeric(edge[keep], pa.int64())),
-    ], schema=schema.SUPPLY_LINKS_BUILT)
+    return pa.Table.from_arrays(
+        [
+            fixed_width_strings(s_uscc[keep]),
+            fixed_width_strings(c_uscc[keep]),
+            numeric(amount[keep], pa.float64(), amount_null[keep]),
+            numeric(year[keep], pa.int64()),
+            _edge_products(model).take(numeric(edge[keep], pa.int64())),
+        ],
+        schema=schema.SUPPLY_LINKS_BUILT,
+    )
 
 
 def _first_of_each_pair(supplier: np.ndarray, customer: np.ndarray) -> np.ndarray:
@@ -170,8 +194,15 @@ def _first_of_each_pair(supplier: np.ndarray, customer: np.ndarray) -> np.ndarra
     return np.sort(np.unique(key, return_index=True)[1])
 
 
-def _choose(sample: Samples, group: np.ndarray, region: np.ndarray, model: PopulationModel,
-            rng: np.random.Generator, *, national: bool) -> np.ndarray:
+def _choose(
+    sample: Samples,
+    group: np.ndarray,
+    region: np.ndarray,
+    model: PopulationModel,
+    rng: np.random.Generator,
+    *,
+    national: bool,
+) -> np.ndarray:
     """A slot per link. Local samples: exactly ∝ max(w, τ), so P(firm) ∝ size^α. National:
     Gumbel-max over NATIONAL_CANDIDATES drawn uniformly from the sample, scored
     log max(w, τ) − d / DECAY_KM (distance decay)."""
@@ -183,16 +214,21 @@ def _choose(sample: Samples, group: np.ndarray, region: np.ndarray, model: Popul
     score = sample.log_pick(g, candidates)
     geo = model.regions
     other = sample.region[g, candidates]
-    score -= distance_km(geo.lon[region][:, None], geo.lat[region][:, None],
-                         geo.lon[other], geo.lat[other]) / DECAY_KM
+    score -= (
+        distance_km(
+            geo.lon[region][:, None], geo.lat[region][:, None], geo.lon[other], geo.lat[other]
+        )
+        / DECAY_KM
+    )
     score += rng.gumbel(size=score.shape)
     score[candidates >= held[:, None]] = -np.inf
     slot = candidates[np.arange(group.size), np.argmax(score, axis=1)]
     return np.where(held > 0, slot, -1)
 
 
-def _picked(levels: tuple[Samples, ...], scope: np.ndarray, group: np.ndarray,
-                    slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _picked(
+    levels: tuple[Samples, ...], scope: np.ndarray, group: np.ndarray, slot: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     k = scope.size
     uscc = np.zeros((k, 18), dtype=np.uint8)
     region = np.zeros(k, dtype=np.int32)

@@ -62,10 +62,13 @@ MAX_WINDOW = 3
 INNER_SEPARATORS = ("；", "、")  # clerk form; ';' once normalised
 # The fixed formulas, merged where they always meet, so each is one slot.
 LITERALS = {
-    "licensed_opening": LICENSED_OPENING, "general_opening": GENERAL_OPENING,
+    "licensed_opening": LICENSED_OPENING,
+    "general_opening": GENERAL_OPENING,
     "long_closing_then_general": LICENSED_CLOSING_LONG + GENERAL_OPENING,
-    "general_closing": GENERAL_CLOSING, "then_licensed": "；" + LICENSED_OPENING,
-    "short_closing": LICENSED_CLOSING_SHORT, "old_style_closing": OLD_STYLE_CLOSING,
+    "general_closing": GENERAL_CLOSING,
+    "then_licensed": "；" + LICENSED_OPENING,
+    "short_closing": LICENSED_CLOSING_SHORT,
+    "old_style_closing": OLD_STYLE_CLOSING,
 }
 
 
@@ -86,9 +89,11 @@ class _Screen:
         if self._automaton is None:
             return list(items)
         ok = {normalise(t) for t in allowed}
-        return [s for s in items
-                if not set(self._automaton.find_matches_as_strings(normalise(s), overlapping=True))
-                - ok]
+        return [
+            s
+            for s in items
+            if not set(self._automaton.find_matches_as_strings(normalise(s), overlapping=True)) - ok
+        ]
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,13 @@ class Pools:
     length: np.ndarray  # (2, E) int64: items in the pool
 
 
-def window_index(start: np.ndarray, length: np.ndarray, offset: np.ndarray, count: np.ndarray,
-                 inner: np.ndarray | int) -> np.ndarray:
+def window_index(
+    start: np.ndarray,
+    length: np.ndarray,
+    offset: np.ndarray,
+    count: np.ndarray,
+    inner: np.ndarray | int,
+) -> np.ndarray:
     """Base index of the window of `count` items from `offset` (count ≥ 1, length ≥ 1)."""
     k = np.clip(count, 1, MAX_WINDOW)
     return start + (3 * np.asarray(inner) + k - 1) * length + offset % np.maximum(length, 1)
@@ -145,8 +155,9 @@ class _Builder:
             start, n = len(self.strings), len(key)
             for inner in INNER_SEPARATORS:
                 for k in range(1, MAX_WINDOW + 1):
-                    self.strings.extend(inner.join(key[(o + j) % n] for j in range(min(k, n)))
-                                        for o in range(n))
+                    self.strings.extend(
+                        inner.join(key[(o + j) % n] for j in range(min(k, n))) for o in range(n)
+                    )
             self._windows[key] = (start, n)
         return self._windows[key]
 
@@ -183,8 +194,10 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
     rng = np.random.default_rng([model.seed, 0xB00C])
     cat = model.catalogue
     keywords = cat.keywords
-    screens = [_Screen(keywords), _Screen(keywords | (model.profile.forbidden_tokens
-                                                       if model.profile else frozenset()))]
+    screens = [
+        _Screen(keywords),
+        _Screen(keywords | (model.profile.forbidden_tokens if model.profile else frozenset())),
+    ]
     demo_tokens = _Screen(model.profile.forbidden_tokens if model.profile else ())
     no_screen = _Screen(())
     forbidden_codes = model.profile.forbidden_codes if model.profile else frozenset()
@@ -197,8 +210,10 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
         return start, len(codes)
 
     n_entities = model.n_entities
-    pools = {k: (np.zeros((2, n_entities), np.int64), np.zeros((2, n_entities), np.int64))
-             for k in ("items", "products", "licences", "words", "codes")}
+    pools = {
+        k: (np.zeros((2, n_entities), np.int64), np.zeros((2, n_entities), np.int64))
+        for k in ("items", "products", "licences", "words", "codes")
+    }
     own_licences = np.zeros((2, n_entities), np.int64)
     unrelated_licences = [screens[b].keep(UNRELATED_LICENCES) for b in (NATIONAL, DEMO)]
 
@@ -239,8 +254,11 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
 
     generic = per_book(lambda b: text.windows(screens[b].keep(GENERIC_ITEMS)))
     unrelated = per_book(lambda b: text.windows(screens[b].keep(UNRELATED_ITEMS)))
-    wrong_chain = per_book(lambda b: add_codes(
-        [c for c in chain_codes + sector_codes if b == NATIONAL or c not in forbidden_codes]))
+    wrong_chain = per_book(
+        lambda b: add_codes(
+            [c for c in chain_codes + sector_codes if b == NATIONAL or c not in forbidden_codes]
+        )
+    )
     wrong_other = per_book(lambda b: add_codes(sector_codes))
     region_prefix, _ = text.add(list(model.regions.name_prefix))
     brand = text.add(list(dict.fromkeys(BRAND_CHARS)))
@@ -251,18 +269,26 @@ def build_phrasebook(model: PopulationModel) -> PhraseBook:
     traditional = _converter().convert("\n".join(clean)).split("\n")
     if len(traditional) != len(clean):
         raise RuntimeError("OpenCC changed the number of lines")
-    blocks = [[sep + s if s else "" for s in form] for form in (clean, traditional)
-              for sep in SEPARATORS]
+    blocks = [
+        [sep + s if s else "" for s in form] for form in (clean, traditional) for sep in SEPARATORS
+    ]
     return PhraseBook(
         table=pl.Series("phrase", [s for block in blocks for s in block], dtype=pl.String),
         size=len(clean),
         codes=pl.Series("industry_code", code_list, dtype=pl.String),
-        items=Pools(*pools["items"]), products=Pools(*pools["products"]),
-        licences=Pools(*pools["licences"]), own_licences=own_licences,
+        items=Pools(*pools["items"]),
+        products=Pools(*pools["products"]),
+        licences=Pools(*pools["licences"]),
+        own_licences=own_licences,
         words=Pools(*pools["words"]),
-        own_codes=Pools(*pools["codes"]), generic=generic, unrelated=unrelated,
+        own_codes=Pools(*pools["codes"]),
+        generic=generic,
+        unrelated=unrelated,
         wrong_codes_chain=wrong_chain,
-        wrong_codes_other=wrong_other, region_prefix=region_prefix, brand=brand, suffix=suffix,
+        wrong_codes_other=wrong_other,
+        region_prefix=region_prefix,
+        brand=brand,
+        suffix=suffix,
         tags=_tag_strings(),
         literals=literal_at,
     )

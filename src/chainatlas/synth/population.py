@@ -63,8 +63,13 @@ class PopulationModel:
         return self.catalogue.size + len(self.sectors)
 
 
-def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
-                profile: Mapping[str, Any] | None, n_enterprises: int) -> PopulationModel:
+def build_model(
+    seed: int,
+    atlas: Mapping[str, Chain],
+    regions: pl.DataFrame,
+    profile: Mapping[str, Any] | None,
+    n_enterprises: int,
+) -> PopulationModel:
     rng = np.random.default_rng([seed, 0xA71A5])
     catalogue = node_catalogue(atlas)
     sectors = off_chain_sectors(catalogue.codes)
@@ -81,11 +86,15 @@ def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
     if profile is not None and geo.within(str(profile["city"])).size:
         resolved = resolve_profile(profile, catalogue)
         demo[geo.within(resolved.city)] = True
-        node_cells, region_share, city = plan_city(node_cells, region_share, demo, resolved,
-                                                   catalogue, n_enterprises, ON_CHAIN_SHARE, rng)
+        node_cells, region_share, city = plan_city(
+            node_cells, region_share, demo, resolved, catalogue, n_enterprises, ON_CHAIN_SHARE, rng
+        )
     sector_share = np.array([s.share for s in sectors])
-    sector_cells = ((1.0 - ON_CHAIN_SHARE) * (sector_share / sector_share.sum())[:, None]
-                    * region_share[None, :])
+    sector_cells = (
+        (1.0 - ON_CHAIN_SHARE)
+        * (sector_share / sector_share.sum())[:, None]
+        * region_share[None, :]
+    )
     sampled = node_cells.copy()
     sampled[:, demo] = 0.0  # the city's chain firms come from quotas
     joint = np.concatenate([sampled, sector_cells]).ravel()
@@ -98,17 +107,32 @@ def build_model(seed: int, atlas: Mapping[str, Chain], regions: pl.DataFrame,
     expected = sampled * n_enterprises
     expected[:, demo] = city.quota[:, None] * city.split
     return PopulationModel(
-        seed=seed, n_enterprises=n_enterprises, catalogue=catalogue, sectors=sectors,
-        regions=geo, joint_cum=joint_cum,
-        expected_chain_firms=expected, node_given_region=given,
-        node_given_region_cum=given_cum.ravel(), demo_region=demo, profile=resolved,
-        city_quota=city.quota, city_regions=np.flatnonzero(demo),
-        city_split_cum=(np.cumsum(city.split, axis=1) / np.maximum(
-            city.split.sum(axis=1, keepdims=True), 1e-300)
-            + np.arange(catalogue.size)[:, None]).ravel(),
-        achieved_status=city.achieved, region_digits=ascii_matrix(list(geo.codes), 6),
-        city_size_cap=np.array([CITY_SIZE_CAP.get(city.achieved.get(e, ""), np.inf)
-                                for e in range(catalogue.size + len(sectors))]),
+        seed=seed,
+        n_enterprises=n_enterprises,
+        catalogue=catalogue,
+        sectors=sectors,
+        regions=geo,
+        joint_cum=joint_cum,
+        expected_chain_firms=expected,
+        node_given_region=given,
+        node_given_region_cum=given_cum.ravel(),
+        demo_region=demo,
+        profile=resolved,
+        city_quota=city.quota,
+        city_regions=np.flatnonzero(demo),
+        city_split_cum=(
+            np.cumsum(city.split, axis=1)
+            / np.maximum(city.split.sum(axis=1, keepdims=True), 1e-300)
+            + np.arange(catalogue.size)[:, None]
+        ).ravel(),
+        achieved_status=city.achieved,
+        region_digits=ascii_matrix(list(geo.codes), 6),
+        city_size_cap=np.array(
+            [
+                CITY_SIZE_CAP.get(city.achieved.get(e, ""), np.inf)
+                for e in range(catalogue.size + len(sectors))
+            ]
+        ),
     )
 
 
@@ -129,15 +153,16 @@ class CoreChunk:
         """USCCs of some rows, computed on demand when the chunk was drawn without them."""
         if self.uscc.shape[0] == self.row.size:
             return self.uscc[rows]
-        return uscc_chars(model.region_digits[self.region[rows]], self.row[rows],
-                          self.modern[rows], model.seed)
+        return uscc_chars(
+            model.region_digits[self.region[rows]], self.row[rows], self.modern[rows], model.seed
+        )
 
 
 def _year_table() -> tuple[np.ndarray, np.ndarray]:
     years = np.arange(FIRST_YEAR, LAST_YEAR + 1)
     # Registrations grow over time, with the 2014 商事制度改革 jump.
     weight = np.exp((years - LAST_YEAR) / 9.0) * np.where(years >= 2014, 1.8, 1.0)
-    weight[-1] *= (END_DATE.timetuple().tm_yday / 365.0)
+    weight[-1] *= END_DATE.timetuple().tm_yday / 365.0
     cum = np.cumsum(weight)
     return years, cum / cum[-1]
 
@@ -147,14 +172,17 @@ _JAN1 = np.array([(dt.date(int(y), 1, 1) - EPOCH).days for y in range(FIRST_YEAR
 _END_DAYS = (END_DATE - EPOCH).days
 
 
-def draw_core(model: PopulationModel, chunk: int, start: int, m: int, *,
-              with_codes: bool = True) -> CoreChunk:
+def draw_core(
+    model: PopulationModel, chunk: int, start: int, m: int, *, with_codes: bool = True
+) -> CoreChunk:
     rng = np.random.default_rng([model.seed, chunk, 0])
     n_regions = model.regions.size
     quota = city_counts(model.city_quota, model.n_enterprises, start, m)
     city_node = np.repeat(np.arange(quota.size, dtype=np.int32), quota)
-    pick = np.searchsorted(model.city_split_cum, city_node + rng.random(city_node.size),
-                           side="right") - city_node.astype(np.int64) * model.city_regions.size
+    pick = (
+        np.searchsorted(model.city_split_cum, city_node + rng.random(city_node.size), side="right")
+        - city_node.astype(np.int64) * model.city_regions.size
+    )
     city_region = model.city_regions[np.clip(pick, 0, max(model.city_regions.size - 1, 0))]
     sampled = m - city_node.size
     if sampled < 0:
@@ -163,8 +191,9 @@ def draw_core(model: PopulationModel, chunk: int, start: int, m: int, *,
     cell = np.minimum(np.searchsorted(model.joint_cum, u, side="right"), model.joint_cum.size - 1)
     order = rng.permutation(m)
     entity = np.concatenate([(cell // n_regions).astype(np.int32), city_node])[order]
-    region = np.concatenate([(cell % n_regions).astype(np.int32),
-                             city_region.astype(np.int32)])[order]
+    region = np.concatenate([(cell % n_regions).astype(np.int32), city_region.astype(np.int32)])[
+        order
+    ]
     second = _second_nodes(model, entity, region, rng)
     year_index = np.searchsorted(_YEAR_CUM, rng.random(m), side="right")
     span = np.minimum(_JAN1[year_index + 1], _END_DAYS + 1) - _JAN1[year_index]
@@ -174,14 +203,26 @@ def draw_core(model: PopulationModel, chunk: int, start: int, m: int, *,
     size = np.where(model.demo_region[region], np.minimum(size, model.city_size_cap[entity]), size)
     row = np.arange(start, start + m, dtype=np.int64)
     modern = _YEARS[year_index] >= 2016
-    uscc = (uscc_chars(model.region_digits[region], row, modern, model.seed) if with_codes
-            else np.zeros((0, 18), dtype=np.uint8))
-    return CoreChunk(row=row, entity=entity, region=region, second=second, size=size,
-                     established=established, modern=modern, uscc=uscc)
+    uscc = (
+        uscc_chars(model.region_digits[region], row, modern, model.seed)
+        if with_codes
+        else np.zeros((0, 18), dtype=np.uint8)
+    )
+    return CoreChunk(
+        row=row,
+        entity=entity,
+        region=region,
+        second=second,
+        size=size,
+        established=established,
+        modern=modern,
+        uscc=uscc,
+    )
 
 
-def _second_nodes(model: PopulationModel, entity: np.ndarray, region: np.ndarray,
-                  rng: np.random.Generator) -> np.ndarray:
+def _second_nodes(
+    model: PopulationModel, entity: np.ndarray, region: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """A second node for a few chain firms (SECOND_NODE_RATE): a chain neighbour half the
     time, else any node the region hosts. Not in the demo city, whose counts are exact."""
     cat = model.catalogue
@@ -195,8 +236,11 @@ def _second_nodes(model: PopulationModel, entity: np.ndarray, region: np.ndarray
     reg = region[rows]
     degree = cat.nb_start[first + 1] - cat.nb_start[first]
     pick = cat.nb_start[first] + (rng.random(rows.size) * np.maximum(degree, 1)).astype(np.int64)
-    neighbour = np.where(degree > 0, cat.nb_node[np.minimum(pick, cat.nb_node.size - 1)]
-                         if cat.nb_node.size else -1, -1)
+    neighbour = np.where(
+        degree > 0,
+        cat.nb_node[np.minimum(pick, cat.nb_node.size - 1)] if cat.nb_node.size else -1,
+        -1,
+    )
     j = np.searchsorted(model.node_given_region_cum, reg + rng.random(rows.size), side="right")
     anywhere = np.clip(j - reg.astype(np.int64) * n_nodes, 0, n_nodes - 1)
     use_neighbour = (rng.random(rows.size) < 0.5) & (neighbour >= 0)

@@ -40,35 +40,79 @@ DEMO_PROFILE: dict[str, Any] = {
     "statuses": {
         "sugarcane": {
             "strong": ["cane_planting", "raw_sugar_milling", "cane_seedling", "bagasse_tableware"],
-            "present": ["cane_agri_inputs", "sugar_equipment", "sugar_trade_logistics",
-                        "sugar_food_beverage", "bagasse_power", "cane_farm_services"],
+            "present": [
+                "cane_agri_inputs",
+                "sugar_equipment",
+                "sugar_trade_logistics",
+                "sugar_food_beverage",
+                "bagasse_power",
+                "cane_farm_services",
+            ],
             "weak": ["cane_machinery", "refined_sugar", "molasses_ethanol", "sugar_testing_rd"],
             # filter mud: milling supplies it, it returns to planting (recycling) → break;
             # bagasse pulp: milling → pulp → tableware → break.
-            "missing": ["filter_mud_fertiliser", "bagasse_pulp_paper", "yeast_extract",
-                        "cane_top_feed", "cane_insurance"],
+            "missing": [
+                "filter_mud_fertiliser",
+                "bagasse_pulp_paper",
+                "yeast_extract",
+                "cane_top_feed",
+                "cane_insurance",
+            ],
         },
         "green_home": {
             "strong": ["plantation", "logging", "veneer", "plywood"],
-            "present": ["forest_seedling", "sawn_timber", "adhesives_resins",
-                        "solid_wood_furniture", "custom_home", "wood_doors",
-                        "home_logistics_ecommerce"],
+            "present": [
+                "forest_seedling",
+                "sawn_timber",
+                "adhesives_resins",
+                "solid_wood_furniture",
+                "custom_home",
+                "wood_doors",
+                "home_logistics_ecommerce",
+            ],
             # fibreboard: logging → fibreboard → wood doors → weak break.
-            "weak": ["fibreboard", "woodworking_machinery", "decor_paper", "wood_flooring",
-                     "panel_furniture", "home_design", "home_testing"],
+            "weak": [
+                "fibreboard",
+                "woodworking_machinery",
+                "decor_paper",
+                "wood_flooring",
+                "panel_furniture",
+                "home_design",
+                "home_testing",
+            ],
             # particleboard: logging → particleboard → custom home → break.
-            "missing": ["particleboard", "wood_coatings", "furniture_hardware",
-                        "wood_residue_recycling"],
+            "missing": [
+                "particleboard",
+                "wood_coatings",
+                "furniture_hardware",
+                "wood_residue_recycling",
+            ],
         },
         "tcm_ethnic_medicine": {
-            "strong": ["herb_cultivation", "herb_primary_processing", "proprietary_cpm",
-                       "health_food"],
-            "present": ["herb_seedling", "herb_market_trade", "decoction_pieces",
-                        "pharma_wholesale_logistics", "tcm_retail_pharmacy", "tcm_hospitals",
-                        "tcm_wellness_tourism"],
+            "strong": [
+                "herb_cultivation",
+                "herb_primary_processing",
+                "proprietary_cpm",
+                "health_food",
+            ],
+            "present": [
+                "herb_seedling",
+                "herb_market_trade",
+                "decoction_pieces",
+                "pharma_wholesale_logistics",
+                "tcm_retail_pharmacy",
+                "tcm_hospitals",
+                "tcm_wellness_tourism",
+            ],
             # plant extracts: cultivation → extracts → proprietary medicines → weak break.
-            "weak": ["plant_extracts", "formula_granules", "herb_understory_wild",
-                     "ethnic_medicine", "tcm_testing_standards", "tcm_rd"],
+            "weak": [
+                "plant_extracts",
+                "formula_granules",
+                "herb_understory_wild",
+                "ethnic_medicine",
+                "tcm_testing_standards",
+                "tcm_rd",
+            ],
             # herb residue: proprietary medicines → residue → cultivation (recycling) → break.
             "missing": ["herb_residue", "tcm_machinery", "herbal_cosmetics"],
         },
@@ -98,14 +142,16 @@ def resolve_profile(profile: Mapping[str, Any], catalogue: NodeCatalogue) -> Res
     explicit = profile.get("statuses", {})
     used_codes: set[str] = set()
     forbidden_codes: set[str] = set()
-    order = sorted(range(len(catalogue.chains)),
-                   key=lambda c: (catalogue.chains[c].id not in explicit, c))
+    order = sorted(
+        range(len(catalogue.chains)), key=lambda c: (catalogue.chains[c].id not in explicit, c)
+    )
     for ci in order:
         chain = catalogue.chains[ci]
         members = [int(n) for n in catalogue.chain_nodes(ci)]
         if chain.id in explicit:
-            chain_status = _explicit_statuses(explicit[chain.id], chain.id, members, catalogue,
-                                              notes)
+            chain_status = _explicit_statuses(
+                explicit[chain.id], chain.id, members, catalogue, notes
+            )
         else:
             chain_status = auto_statuses(members, catalogue, used_codes, forbidden_codes)
             notes.append(f"{chain.id}: statuses derived from the chain graph")
@@ -116,23 +162,40 @@ def resolve_profile(profile: Mapping[str, Any], catalogue: NodeCatalogue) -> Res
     for n, s in sorted(status.items()):
         node = catalogue.nodes[n]
         if s != "missing" and node.industry_codes and set(node.industry_codes) <= forbidden_codes:
-            notes.append(f"{catalogue.chains[catalogue.chain_of[n]].id}.{node.id}: every code "
-                         "is also a missing node's code; its firms in the city carry none")
-    tokens = {t for n, s in status.items() if s == "missing"
-              for t in (*catalogue.nodes[n].include, *catalogue.nodes[n].products,
-                        *catalogue.nodes[n].technologies)}
+            notes.append(
+                f"{catalogue.chains[catalogue.chain_of[n]].id}.{node.id}: every code "
+                "is also a missing node's code; its firms in the city carry none"
+            )
+    tokens = {
+        t
+        for n, s in status.items()
+        if s == "missing"
+        for t in (
+            *catalogue.nodes[n].include,
+            *catalogue.nodes[n].products,
+            *catalogue.nodes[n].technologies,
+        )
+    }
     mix = profile.get("chain_mix", {})
     return ResolvedProfile(
-        city=str(profile["city"]), city_share=float(profile["city_share"]),
-        chain_share=float(profile.get("chain_share", 0.65)), status=status,
+        city=str(profile["city"]),
+        city_share=float(profile["city_share"]),
+        chain_share=float(profile.get("chain_share", 0.65)),
+        status=status,
         chain_mix=np.array([float(mix.get(c.id, np.nan)) for c in catalogue.chains]),
-        forbidden_codes=frozenset(forbidden_codes), forbidden_tokens=frozenset(tokens),
+        forbidden_codes=frozenset(forbidden_codes),
+        forbidden_tokens=frozenset(tokens),
         notes=tuple(notes),
     )
 
 
-def _explicit_statuses(lists: Mapping[str, list[str]], chain_id: str, members: list[int],
-                       catalogue: NodeCatalogue, notes: list[str]) -> dict[int, str]:
+def _explicit_statuses(
+    lists: Mapping[str, list[str]],
+    chain_id: str,
+    members: list[int],
+    catalogue: NodeCatalogue,
+    notes: list[str],
+) -> dict[int, str]:
     by_id = {catalogue.nodes[n].id: n for n in members}
     out: dict[int, str] = {}
     for s in STATUSES:
@@ -150,8 +213,9 @@ def _explicit_statuses(lists: Mapping[str, list[str]], chain_id: str, members: l
     return out
 
 
-def auto_statuses(members: list[int], catalogue: NodeCatalogue, used_codes: set[str],
-                  forbidden_codes: set[str]) -> dict[int, str]:
+def auto_statuses(
+    members: list[int], catalogue: NodeCatalogue, used_codes: set[str], forbidden_codes: set[str]
+) -> dict[int, str]:
     """Statuses from the graph, for a chain the profile does not list.
 
     Nodes whose every code is already a missing node's code (of a chain resolved earlier)
@@ -176,8 +240,14 @@ def auto_statuses(members: list[int], catalogue: NodeCatalogue, used_codes: set[
         return not codes(n) & (used_codes | others)
 
     status = {n: "missing" for n in members if codes(n) and codes(n) <= forbidden_codes}
-    inner = [n for n in members if n not in status and set(sup[n]) - set(status)
-             and set(cus[n]) - set(status) and len(set(sup[n]) | set(cus[n]) - set(status)) > 1]
+    inner = [
+        n
+        for n in members
+        if n not in status
+        and set(sup[n]) - set(status)
+        and set(cus[n]) - set(status)
+        and len(set(sup[n]) | set(cus[n]) - set(status)) > 1
+    ]
     if inner:
         missable = [n for n in inner if can_be_missing(n)]
         pick = max(missable or inner, key=lambda n: (len(sup[n]) * len(cus[n]), -n))
@@ -195,13 +265,17 @@ def auto_statuses(members: list[int], catalogue: NodeCatalogue, used_codes: set[
             s = "weak"
         status[n] = s
     if "strong" not in status.values():
-        status[next(n for n in members if status[n] != "missing") if any(
-            status[n] != "missing" for n in members) else members[0]] = "strong"
+        status[
+            next(n for n in members if status[n] != "missing")
+            if any(status[n] != "missing" for n in members)
+            else members[0]
+        ] = "strong"
     return status
 
 
-def city_node_shares(status: list[str], national: np.ndarray, city_total: float,
-                     national_total: float | None = None) -> np.ndarray:
+def city_node_shares(
+    status: list[str], national: np.ndarray, city_total: float, national_total: float | None = None
+) -> np.ndarray:
     """Share of the city's chain firms on each node so that LQ hits the status targets.
 
     With Y_n the rest of the country on node n, Y its distinct chain firms (default ΣY_n)
@@ -218,8 +292,14 @@ def city_node_shares(status: list[str], national: np.ndarray, city_total: float,
         raise ValueError("a profiled chain needs a strong node")
 
     def shares(t_strong: float, bend: float) -> np.ndarray:
-        t = np.array([t_strong if s == "strong" else TARGET_LQ[s]
-                      - bend * (TARGET_LQ[s] - FLOOR_LQ.get(s, TARGET_LQ[s])) for s in status])
+        t = np.array(
+            [
+                t_strong
+                if s == "strong"
+                else TARGET_LQ[s] - bend * (TARGET_LQ[s] - FLOOR_LQ.get(s, TARGET_LQ[s]))
+                for s in status
+            ]
+        )
         return t * y / (total + x * (1.0 - t))
 
     ceiling = 1.0 + total / x - 1e-9 if x > 0 else 1e9
@@ -241,8 +321,10 @@ def city_node_shares(status: list[str], national: np.ndarray, city_total: float,
         t = solve(lambda t: shares(t, 1.0).sum() - 1.0, FLOOR_STRONG_LQ, MIN_STRONG_LQ)
         q = shares(t, 1.0)
     else:
-        raise ValueError("demo profile infeasible: strong and present nodes hold too much "
-                         "of the chain nationally")
+        raise ValueError(
+            "demo profile infeasible: strong and present nodes hold too much "
+            "of the chain nationally"
+        )
     return q / q.sum()
 
 
@@ -251,9 +333,13 @@ def lq_status(lq: float) -> str:
     return "missing" if lq <= 0 else "strong" if lq >= 1.5 else "weak" if lq < 1 else "present"
 
 
-def integer_quotas(status: list[str], shares: np.ndarray, national: np.ndarray,
-                   city_total: int, national_total: float | None = None,
-                   ) -> tuple[np.ndarray, list[str]]:
+def integer_quotas(
+    status: list[str],
+    shares: np.ndarray,
+    national: np.ndarray,
+    city_total: int,
+    national_total: float | None = None,
+) -> tuple[np.ndarray, list[str]]:
     """Whole firm counts per node near `shares · city_total` whose LQs (against `national`,
     the expected counts elsewhere) lie inside the safe interval of their class.
 
@@ -285,13 +371,17 @@ def integer_quotas(status: list[str], shares: np.ndarray, national: np.ndarray,
             reachable = [c for c in options if safe[c] is not None]
             if reachable:  # the nearest class, then the nearest count
                 rank = CLASS_ORDER.index(s)
-                count[i] = min(reachable, key=lambda c: (
-                    abs(CLASS_ORDER.index(str(safe[c])) - rank), abs(c - before[i])))
+                count[i] = min(
+                    reachable,
+                    key=lambda c: (abs(CLASS_ORDER.index(str(safe[c])) - rank), abs(c - before[i])),
+                )
         if np.array_equal(before, count):
             break
     x = int(count.sum())
-    achieved = ["missing" if c == 0 else lq_status((c / x) / ((y[i] + c) / (y_total + x)))
-                for i, c in enumerate(count)]
+    achieved = [
+        "missing" if c == 0 else lq_status((c / x) / ((y[i] + c) / (y_total + x)))
+        for i, c in enumerate(count)
+    ]
     return count, achieved
 
 

@@ -23,13 +23,15 @@ def expected_inclusion(shift: np.ndarray, spread: float) -> np.ndarray:
     return _PHI(shift / v) + np.exp(shift + v * v / 2) * _PHI(-(shift + v * v) / v)
 
 
-def thresholds(expected_count: np.ndarray, log_weight_mean: np.ndarray, log_weight_sd: float,
-               target: int) -> np.ndarray:
+def thresholds(
+    expected_count: np.ndarray, log_weight_mean: np.ndarray, log_weight_sd: float, target: int
+) -> np.ndarray:
     """log τ per group so that the expected sample size is `target` (−inf: take every firm)."""
     grid = np.linspace(-40.0, 15.0, 4001)  # shift = mean log w − log τ
     share = expected_inclusion(grid, log_weight_sd)  # increasing in shift
-    wanted = np.divide(target, expected_count, out=np.full(expected_count.shape, np.inf),
-                       where=expected_count > 0)
+    wanted = np.divide(
+        target, expected_count, out=np.full(expected_count.shape, np.inf), where=expected_count > 0
+    )
     shift = np.interp(np.minimum(wanted, 1.0), share, grid)
     return np.where(wanted >= 1.0, -np.inf, log_weight_mean - shift)
 
@@ -51,8 +53,15 @@ class Samples:
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.uscc, self.region, self.log_weight, self.year))
 
-    def offer(self, group: np.ndarray, log_weight: np.ndarray, u: np.ndarray, uscc: np.ndarray,
-              region: np.ndarray, year: np.ndarray) -> None:
+    def offer(
+        self,
+        group: np.ndarray,
+        log_weight: np.ndarray,
+        u: np.ndarray,
+        uscc: np.ndarray,
+        region: np.ndarray,
+        year: np.ndarray,
+    ) -> None:
         tau = self.log_threshold[group]
         enters = np.flatnonzero(np.log(np.maximum(u, 1e-300)) < np.minimum(0.0, log_weight - tau))
         if enters.size == 0:
@@ -90,5 +99,6 @@ class Samples:
 
     def log_pick(self, group: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """log(w / π) = log max(w, τ): the within-sample weight that makes P(firm) ∝ w."""
-        return np.maximum(self.log_weight[group, slot].astype(np.float64),
-                          self.log_threshold[group])
+        return np.maximum(
+            self.log_weight[group, slot].astype(np.float64), self.log_threshold[group]
+        )

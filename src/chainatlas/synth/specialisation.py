@@ -25,8 +25,12 @@ def node_weights(catalogue: NodeCatalogue, rng: np.random.Generator) -> np.ndarr
     return chain_size * rng.lognormal(0.0, 0.5, catalogue.size) * np.where(support, 0.6, 1.0)
 
 
-def specialisation(regions: RegistrationRegions, catalogue: NodeCatalogue,
-                   weights: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def specialisation(
+    regions: RegistrationRegions,
+    catalogue: NodeCatalogue,
+    weights: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """(regions × nodes) multiplier ≥ 1 of each node's firms in each region."""
     n_nodes = catalogue.size
     city_seed = np.zeros((regions.n_cities, n_nodes))
@@ -41,7 +45,10 @@ def specialisation(regions: RegistrationRegions, catalogue: NodeCatalogue,
     seed = city_seed[regions.city_index] + county_seed
     adjacency = np.zeros((n_nodes, n_nodes))
     for n in range(n_nodes):
-        adjacency[n, catalogue.nb_node[catalogue.nb_start[n]:catalogue.nb_start[n + 1]]] = 1.0
-    spread = SPREAD[0] * seed + SPREAD[1] * (seed @ adjacency) + SPREAD[2] * (
-        seed @ adjacency @ adjacency)
+        adjacency[n, catalogue.nb_node[catalogue.nb_start[n] : catalogue.nb_start[n + 1]]] = 1.0
+    spread = (
+        SPREAD[0] * seed
+        + SPREAD[1] * (seed @ adjacency)
+        + SPREAD[2] * (seed @ adjacency @ adjacency)
+    )
     return 1.0 + BOOST * np.minimum(spread, 5.0)

@@ -77,14 +77,22 @@ class _Slots:
 
     def join(self, name: str) -> pl.Series:
         table = self.book.table
-        columns = [table.gather(pl.Series(i, dtype=pl.UInt32)).alias(f"s{k}")
-                   for k, i in enumerate(self.indices)]
+        columns = [
+            table.gather(pl.Series(i, dtype=pl.UInt32)).alias(f"s{k}")
+            for k, i in enumerate(self.indices)
+        ]
         return pl.DataFrame(columns).select(pl.concat_str(pl.all()).alias(name)).to_series()
 
 
-def window(pools: Pools | np.ndarray, rows: Rows, entity: np.ndarray | None, count: np.ndarray,
-           inner: np.ndarray | int, rng: np.random.Generator,
-           offsets: tuple[np.ndarray, np.ndarray] | None = None) -> Pick:
+def window(
+    pools: Pools | np.ndarray,
+    rows: Rows,
+    entity: np.ndarray | None,
+    count: np.ndarray,
+    inner: np.ndarray | int,
+    rng: np.random.Generator,
+    offsets: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Pick:
     """A list of `count` consecutive (hence distinct) items of a window pool, from a random
     offset (within `offsets` = (low, high) when given), as one slot."""
     if isinstance(pools, Pools):
@@ -97,8 +105,9 @@ def window(pools: Pools | np.ndarray, rows: Rows, entity: np.ndarray | None, cou
     return Pick(window_index(start, length, offset, count, inner), (count > 0) & (length > 0))
 
 
-def _count(rng: np.random.Generator, spec: tuple[tuple[int, ...], tuple[float, ...]],
-           m: int) -> np.ndarray:
+def _count(
+    rng: np.random.Generator, spec: tuple[tuple[int, ...], tuple[float, ...]], m: int
+) -> np.ndarray:
     return rng.choice(np.array(spec[0]), size=m, p=np.array(spec[1]))
 
 
@@ -118,21 +127,49 @@ def business_scope(book: PhraseBook, rows: Rows, rng: np.random.Generator) -> pl
     own = book.items.length[rows.book, rows.entity]
     items = [
         window(book.items, rows, rows.entity, _count(rng, ITEM_COUNTS, m), inner, rng),
-        window(book.items, rows, np.maximum(rows.second, 0), (rows.second >= 0).astype(np.int64),
-               inner, rng),
-        window(book.generic, rows, None,
-               np.maximum(_count(rng, GENERIC_COUNTS, m), (own == 0).astype(np.int64)), inner, rng),
-        window(book.unrelated, rows, None, (rng.random(m) < UNRELATED_RATE).astype(np.int64),
-               inner, rng),
+        window(
+            book.items,
+            rows,
+            np.maximum(rows.second, 0),
+            (rows.second >= 0).astype(np.int64),
+            inner,
+            rng,
+        ),
+        window(
+            book.generic,
+            rows,
+            None,
+            np.maximum(_count(rng, GENERIC_COUNTS, m), (own == 0).astype(np.int64)),
+            inner,
+            rng,
+        ),
+        window(
+            book.unrelated,
+            rows,
+            None,
+            (rng.random(m) < UNRELATED_RATE).astype(np.int64),
+            inner,
+            rng,
+        ),
     ]
     has_own = book.own_licences[rows.book, rows.entity] > 0
     total = book.licences.length[rows.book, rows.entity]
     # The entity's licences as usual; an unrelated one (餐饮服务 …) now and then.
-    licence_count = np.where(has_own, _count(rng, LICENCE_COUNTS, m),
-                             (rng.random(m) < UNRELATED_LICENCE_RATE).astype(np.int64))
+    licence_count = np.where(
+        has_own,
+        _count(rng, LICENCE_COUNTS, m),
+        (rng.random(m) < UNRELATED_LICENCE_RATE).astype(np.int64),
+    )
     own_end = book.own_licences[rows.book, rows.entity]
-    licences = window(book.licences, rows, rows.entity, licence_count, inner, rng,
-                      offsets=(np.where(has_own, 0, own_end), np.where(has_own, own_end, total)))
+    licences = window(
+        book.licences,
+        rows,
+        rows.entity,
+        licence_count,
+        inner,
+        rng,
+        offsets=(np.where(has_own, 0, own_end), np.where(has_own, own_end, total)),
+    )
     licensed = licences.valid
 
     slots = _Slots(book, rows)
@@ -147,8 +184,9 @@ def business_scope(book: PhraseBook, rows: Rows, rng: np.random.Generator) -> pl
     slots.add(_literal(book, "general_closing", style_a | (style_b & ~licensed)))
     slots.add(_literal(book, "then_licensed", style_b & licensed))
     # Old style runs the licences on in the same list.
-    slots.add(Pick(licences.index, (style_b | old) & licensed),
-              np.where(old & seen, ENUMERATION, BARE))
+    slots.add(
+        Pick(licences.index, (style_b | old) & licensed), np.where(old & seen, ENUMERATION, BARE)
+    )
     slots.add(_literal(book, "short_closing", style_b & licensed))
     slots.add(_literal(book, "old_style_closing", old))
     return slots.join("business_scope")
@@ -166,8 +204,9 @@ def products(book: PhraseBook, rows: Rows, rng: np.random.Generator) -> pl.Serie
     return joined.scatter(none, None) if none.size else joined
 
 
-def names(book: PhraseBook, rows: Rows, region: np.ndarray, suffix: np.ndarray,
-          rng: np.random.Generator) -> pl.Series:
+def names(
+    book: PhraseBook, rows: Rows, region: np.ndarray, suffix: np.ndarray, rng: np.random.Generator
+) -> pl.Series:
     """{prefecture short name}{2-char 字号}{industry word}{suffix}."""
     m = rows.size
     everywhere = np.ones(m, dtype=bool)

@@ -38,8 +38,11 @@ def uscc_check_char(first17: str) -> str:
 
 def is_valid_uscc(code: str) -> bool:
     """Length, alphabet and check char (scalar; the vectorised builder is checked against it)."""
-    return (len(code) == 18 and all(c in USCC_ALPHABET for c in code)
-            and uscc_check_char(code[:17]) == code[17])
+    return (
+        len(code) == 18
+        and all(c in USCC_ALPHABET for c in code)
+        and uscc_check_char(code[:17]) == code[17]
+    )
 
 
 def _permute(serial: np.ndarray, space: int, seed: int) -> np.ndarray:
@@ -57,14 +60,16 @@ def _permute(serial: np.ndarray, space: int, seed: int) -> np.ndarray:
     return out
 
 
-def build_usccs(region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarray,
-                seed: int) -> pa.Array:
+def build_usccs(
+    region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarray, seed: int
+) -> pa.Array:
     """USCCs as an Arrow string array (see `uscc_chars`)."""
     return fixed_width_strings(uscc_chars(region_digits, serial, modern, seed))
 
 
-def uscc_chars(region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarray,
-               seed: int) -> np.ndarray:
+def uscc_chars(
+    region_digits: np.ndarray, serial: np.ndarray, modern: np.ndarray, seed: int
+) -> np.ndarray:
     """USCCs as an (m, 18) uint8 ASCII matrix.
 
     region_digits: (m, 6) uint8 ASCII of the region codes; serial: (m,) distinct global row

@@ -29,8 +29,9 @@ class ChunkWriter:
         self.partial = path.with_name(f".{path.name}.partial")
         self.rows = 0
         self.schema = in_memory(schema)  # see chainatlas.synth.schema
-        self._writer = pq.ParquetWriter(self.partial, self.schema, compression="zstd",
-                                        store_schema=False)
+        self._writer = pq.ParquetWriter(
+            self.partial, self.schema, compression="zstd", store_schema=False
+        )
         self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"write-{path.name}", daemon=True)
@@ -53,8 +54,9 @@ class ChunkWriter:
     def __enter__(self) -> ChunkWriter:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._queue.put(None)
         self._thread.join()
         self._writer.close()
