@@ -112,3 +112,35 @@ def test_every_firm_row_order_gives_the_same_assignments() -> None:
         orient="row",
     )
     assert classify(frame, VOCAB).equals(classify(frame.reverse(), VOCAB))
+
+
+def test_lone_side_activity_beside_the_main_business_is_dropped() -> None:
+    vocab = build_vocabulary(load_atlas())
+    frame = pl.DataFrame(
+        {
+            "uscc": ["mill", "two_lone"],
+            "industry_code": ["1340", None],
+            "business_scope": ["甘蔗制糖；白砂糖生产；食糖仓储", "蔗渣发电；酵母生产"],
+            "products": [None, None],
+        },
+        schema_overrides={"industry_code": pl.String, "products": pl.String},
+    )
+    out = classify(frame, vocab)
+    mill = set(out.filter(pl.col("uscc") == "mill")["node_id"])
+    assert mill == {"raw_sugar_milling"}  # 食糖仓储 alone is a side activity
+    # only lone mentions: the one named first is the main business
+    assert out.filter(pl.col("uscc") == "two_lone")["node_id"].to_list() == ["bagasse_power"]
+
+
+def test_a_child_node_replaces_its_parent() -> None:
+    vocab = build_vocabulary(load_atlas())
+    frame = pl.DataFrame(
+        {
+            "uscc": ["mcu"],
+            "industry_code": ["6520"],
+            "business_scope": ["集成电路设计；32位MCU芯片设计与销售"],
+            "products": ["MCU"],
+        }
+    )
+    nodes = set(classify(frame, vocab).filter(pl.col("chain_id") == "integrated_circuit")["node_id"])
+    assert "mcu_design" in nodes and "chip_design" not in nodes

@@ -4,7 +4,8 @@ Evidence per (enterprise, chain, node):
 - a node keyword (include or product) found in `products` weighs `product_keyword`,
   found in `business_scope` weighs `scope_keyword`; distinct keywords combine by noisy-or
   (1 − Π(1 − wᵢ)), so more independent evidence raises the score without passing 1;
-- an exclude keyword of the node found anywhere drops that node's keyword evidence;
+- an exclude keyword of the node voids the keyword occurrences it contains (白砂糖批发 ⊃
+  白砂糖); one standing apart (糖果 beside 白砂糖) voids a node resting on one keyword;
 - the firm's industry code among the node's codes adds `code_agrees` to keyword evidence;
 - text outranks codes: a firm with no keyword evidence on any chain is assigned by its code
   alone (`code_only`) to a node that declares the code as defining (a class whose whole
@@ -15,7 +16,8 @@ Evidence per (enterprise, chain, node):
 - a lone mention is ancillary: an assignment resting on a single business-scope keyword
   (score ≤ `ancillary_max`) is dropped when the same firm has a stronger assignment —
   scopes list licensed side activities (药品批发, 低温仓储, 粮食收购) beside the main
-  business, and the main business is what places a firm on a chain.
+  business, and the main business is what places a firm on a chain; when a firm has only
+  lone mentions, the one named first wins.
 Assignments below `min_score` are dropped. One firm may sit on several nodes.
 """
 
@@ -117,7 +119,11 @@ def _apply_exclusions(
         .unique()
     )
     positive = positive.join(voided, on=[*KEY, "field", "keyword"], how="anti")
-    return positive.join(apart, on=KEY, how="anti")
+    # …but a node named by several distinct keywords is real business beside the confusable
+    lone = (
+        positive.group_by(KEY).agg(pl.col("keyword").n_unique().alias("n")).filter(pl.col("n") <= 1)
+    )
+    return positive.join(apart.join(lone.select(KEY), on=KEY), on=KEY, how="anti")
 
 
 def keyword_evidence(
@@ -127,7 +133,8 @@ def keyword_evidence(
 
     An exclude keyword that contains a node keyword occurrence (白砂糖批发 ⊃ 白砂糖) cancels
     that occurrence only; one that stands apart (糖果 beside 白砂糖) marks the text as the
-    confusable trade and cancels the node's keyword evidence.
+    confusable trade and cancels the node's keyword evidence when that evidence is a single
+    keyword.
     """
     hits = pl.concat(
         [
@@ -140,8 +147,15 @@ def keyword_evidence(
     if flagged.height:
         subset = frame.join(flagged, on="uscc", how="semi")
         positive = _apply_exclusions(subset, positive, vocab)
-    # a keyword found several times or in both fields counts once, with its larger weight
+    # a keyword found several times or in both fields counts once, with its larger weight,
+    # and one found only inside a longer keyword of the same node (糖仓储 in 食糖仓储) not at all
     distinct = positive.group_by(*KEY, "keyword").agg(pl.col("w").max())
+    shadowed = distinct.join(vocab.nested, on=["chain_id", "node_id", "keyword"]).join(
+        distinct.select(*KEY, pl.col("keyword").alias("container")), on=[*KEY, "container"]
+    )
+    distinct = distinct.join(
+        shadowed.select(*KEY, "keyword").unique(), on=[*KEY, "keyword"], how="anti"
+    )
     return distinct.group_by(KEY).agg(
         (1 - (1 - pl.col("w")).product()).alias("kw_score"),
         pl.col("keyword").sort().str.join(",").alias("keywords"),
@@ -207,4 +221,28 @@ def classify(
     out = out.join(covered, on=KEY, how="anti")
     best = pl.col("score").max().over("uscc")
     out = out.filter(~((pl.col("score") <= weights.ancillary_max) & (pl.col("score") < best)))
-    return out.sort("uscc", "chain_id", "node_id")
+    return _first_mention_wins(out, frame, weights).sort("uscc", "chain_id", "node_id")
+
+
+def _first_mention_wins(
+    out: pl.DataFrame, frame: pl.DataFrame, weights: ClassifyWeights
+) -> pl.DataFrame:
+    """Among a firm's lone mentions only, keep the one named first: registry clerks list the
+    main business first and licensed side activities after it."""
+    only_lone = (pl.col("score").max().over("uscc") <= weights.ancillary_max) & (
+        pl.len().over("uscc") > 1
+    )
+    lone = out.filter(only_lone)
+    if not lone.height:
+        return out
+    placed = lone.join(frame.select("uscc", "business_scope", "products"), on="uscc").with_columns(
+        pl.col("evidence").str.extract(r"kw:([^,;]*)").alias("_kw")
+    )
+    text = pl.concat_str(
+        pl.col("products"), pl.lit("\n"), pl.col("business_scope")
+    ).str.to_uppercase()
+    placed = placed.with_columns(
+        text.str.find(pl.col("_kw"), literal=True).fill_null(1 << 30).alias("_pos")
+    )
+    first = placed.filter(pl.col("_pos") == pl.col("_pos").min().over("uscc")).select(out.columns)
+    return pl.concat([out.filter(~only_lone), first])

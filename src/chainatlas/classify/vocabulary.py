@@ -24,6 +24,7 @@ class Vocabulary:
     codes: pl.DataFrame
     patterns: list[str]
     parents: pl.DataFrame  # chain_id, node_id (the child), parent
+    nested: pl.DataFrame  # chain_id, node_id, keyword, container: a node keyword inside another
 
 
 def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
@@ -77,4 +78,13 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
         schema={"chain_id": pl.String, "node_id": pl.String, "parent": pl.String},
         orient="row",
     )
-    return Vocabulary(keywords=keywords, codes=codes, patterns=patterns, parents=parents)
+    positive = keywords.filter(pl.col("kind") != "exclude").select("chain_id", "node_id", "keyword")
+    nested = positive.join(
+        positive.rename({"keyword": "container"}), on=["chain_id", "node_id"]
+    ).filter(
+        (pl.col("keyword") != pl.col("container"))
+        & pl.col("container").str.contains(pl.col("keyword"), literal=True)
+    )
+    return Vocabulary(
+        keywords=keywords, codes=codes, patterns=patterns, parents=parents, nested=nested
+    )
