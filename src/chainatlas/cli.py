@@ -174,7 +174,8 @@ def synth(
     """生成合成数据（已标注为合成）/ generate a labelled synthetic national population."""
     from chainatlas.services.data import run_synth
 
-    summary = run_synth(enterprises, seed, out, _atlas())
+    with err_console.status("生成合成数据 / generating synthetic data…"):
+        summary = run_synth(enterprises, seed, out, _atlas())
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -186,7 +187,8 @@ def ingest_enterprises(
     """导入企业（校验、规范化、归链，原子写入）/ load enterprises atomically."""
     from chainatlas.services.data import ingest_file
 
-    summary = ingest_file(settings(), _atlas(), file, "enterprises", errors)
+    with err_console.status("校验、归链、写入 / validating, classifying, loading…"):
+        summary = ingest_file(settings(), _atlas(), file, "enterprises", errors)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -198,7 +200,8 @@ def ingest_links(
     """导入供应关系 / load supply links atomically."""
     from chainatlas.services.data import ingest_file
 
-    summary = ingest_file(settings(), _atlas(), file, "links", errors)
+    with err_console.status("校验、写入 / validating, loading…"):
+        summary = ingest_file(settings(), _atlas(), file, "links", errors)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -211,7 +214,8 @@ def classify_cmd(
     """对企业文件归链（不入库）/ classify an enterprise file without loading it."""
     from chainatlas.services.data import classify_file
 
-    summary = classify_file(settings(), _atlas(), input, output, errors)
+    with err_console.status("归链 / classifying…"):
+        summary = classify_file(settings(), _atlas(), input, output, errors)
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -272,7 +276,8 @@ def demo(
     from chainatlas.services.demo import run_demo
 
     s = settings()
-    result = run_demo(s, _atlas(), enterprises, seed, region or s.demo_region, out)
+    with err_console.status("构建演示仓库与简报 / building the demo warehouse and briefing…"):
+        result = run_demo(s, _atlas(), enterprises, seed, region or s.demo_region, out)
     console.print(result.render())
     print("简报文件 / briefing files:")
     for path in result.files:

@@ -142,5 +142,7 @@ def test_a_child_node_replaces_its_parent() -> None:
             "products": ["MCU"],
         }
     )
-    nodes = set(classify(frame, vocab).filter(pl.col("chain_id") == "integrated_circuit")["node_id"])
+    nodes = set(
+        classify(frame, vocab).filter(pl.col("chain_id") == "integrated_circuit")["node_id"]
+    )
     assert "mcu_design" in nodes and "chip_design" not in nodes

@@ -36,7 +36,11 @@ def test_chain_facts_count_a_firm_on_two_nodes_once(toy_warehouse) -> None:  # t
 
     from chainatlas.services.load import load_enterprises
 
-    both = pl.DataFrame([firm(500, "450403", "甲料生产、丙品组装")], schema=ENTERPRISE_SCHEMA)
+    row = firm(500, "450403", "甲料生产、丙品组装")
+    row["products"] = (
+        "甲料生产；丙品组装"  # product evidence for both nodes: neither is a side line
+    )
+    both = pl.DataFrame([row], schema=ENTERPRISE_SCHEMA)
     from tests.conftest import TOY_TEMPLATE
 
     from chainatlas.atlas import parse_template
@@ -58,3 +62,35 @@ def test_cube_is_written_once_in_ibis(toy_warehouse) -> None:  # type: ignore[no
     # the same expression compiles to Spark SQL (Databricks dialect; the pyspark backend
     # itself needs pyspark, which arrives with the Spark issue)
     assert "GROUP BY" in ibis.to_sql(expr, dialect="databricks").upper()
+
+
+def test_firm_partners_count_distinct_partners_inside_each_region(toy_warehouse) -> None:  # type: ignore[no-untyped-def]
+    from chainatlas.services.load import load_links
+
+    # T…01 (梧州 万秀区) buys from T…02 (same county) twice and from T…09 (广州), sells to T…03
+    links = pl.DataFrame(
+        {
+            "supplier_uscc": [
+                "T00000000000000002",
+                "T00000000000000002",
+                "T00000000000000009",
+                "T00000000000000001",
+            ],
+            "customer_uscc": [
+                "T00000000000000001",
+                "T00000000000000001",
+                "T00000000000000001",
+                "T00000000000000003",
+            ],
+            "amount": [10.0, 5.0, 7.0, 1.0],
+            "year": [2023, 2024, 2024, 2024],
+            "product": [None, None, None, None],
+        },
+        schema_overrides={"product": pl.String},
+    )
+    load_links(toy_warehouse, links)
+    row = toy_warehouse.sql(
+        "SELECT partners_county, partners_city, partners_province FROM firm_partners "
+        "WHERE uscc = 'T00000000000000001'"
+    ).row(0)
+    assert row == (2, 2, 2)  # 02 and 03 are local; 09 is in 广州 (another province)

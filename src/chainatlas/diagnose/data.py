@@ -8,6 +8,11 @@ import polars as pl
 from chainatlas.engine.warehouse import Warehouse
 
 LEVEL_COLUMN = {"province": "province_code", "city": "city_code", "county": "region_code"}
+PARTNER_COLUMN = {
+    "province": "partners_province",
+    "city": "partners_city",
+    "county": "partners_county",
+}
 
 
 def node_counts(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataFrame:
@@ -47,35 +52,18 @@ def chain_totals(wh: Warehouse, chain_id: str, level: str, code: str) -> dict[st
 def local_firms_by_rank(
     wh: Warehouse, chain_id: str, level: str, code: str, per_node: int
 ) -> pl.DataFrame:
-    """The `per_node` nationally best-ranked local firms of each node, with their attributes."""
-    a = wh.table("assignments")
-    a = a.filter((a.chain_id == chain_id) & a.national_rank.notnull())
-    e = wh.table("enterprises")
-    e = e.filter(e[LEVEL_COLUMN[level]] == code).select(
-        "uscc", "name", "region_code", "registered_capital", "revenue", "tags"
-    )
-    j = a.join(e, "uscc")
-    w = ibis.window(group_by=j.node_id, order_by=j.national_rank)
-    ranked = j.mutate(local_rank=ibis.row_number().over(w))
-    return wh.to_polars(ranked.filter(ranked.local_rank < per_node))
-
-
-def local_partner_counts(wh: Warehouse, usccs: list[str], level: str, code: str) -> pl.DataFrame:
-    """Distinct partners (suppliers + customers) inside the region, per firm."""
-    if not usccs:
-        return pl.DataFrame(schema={"uscc": pl.String, "local_partners": pl.Int64})
-    links = wh.table("supply_links")
-    e = wh.table("enterprises")
-    local = e.filter(e[LEVEL_COLUMN[level]] == code).select(partner="uscc")
-    as_customer = links.filter(links.customer_uscc.isin(usccs)).select(
-        uscc=links.customer_uscc, partner=links.supplier_uscc
-    )
-    as_supplier = links.filter(links.supplier_uscc.isin(usccs)).select(
-        uscc=links.supplier_uscc, partner=links.customer_uscc
-    )
-    pairs = as_customer.union(as_supplier).join(local, "partner").distinct()
-    expr = pairs.group_by("uscc").aggregate(local_partners=pairs.partner.count())
-    return wh.to_polars(expr)
+    """The `per_node` nationally best-ranked local firms of each node, with their attributes
+    and their distinct supply partners inside the region (`local_partners`)."""
+    firms = wh.table("chain_firms")
+    firms = firms.filter((firms.chain_id == chain_id) & (firms[LEVEL_COLUMN[level]] == code))
+    w = ibis.window(group_by=firms.node_id, order_by=firms.national_rank)
+    ranked = firms.mutate(local_rank=ibis.row_number().over(w))
+    top = ranked.filter(ranked.local_rank < per_node)
+    partners = wh.table("firm_partners")
+    column = PARTNER_COLUMN[level]
+    joined = top.left_join(partners.select("uscc", local_partners=partners[column]), "uscc")
+    out = wh.to_polars(joined.drop("uscc_right") if "uscc_right" in joined.columns else joined)
+    return out.with_columns(pl.col("local_partners").fill_null(0).cast(pl.Int64))
 
 
 def warehouse_is_synthetic(wh: Warehouse) -> bool:

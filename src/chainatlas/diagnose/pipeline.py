@@ -100,17 +100,11 @@ def compute_lq(s: State) -> State:
 
 
 def find_lead_firms(s: State) -> State:
-    pool = data.local_firms_by_rank(s.wh, s.chain.id, s.region.level, s.region.code, CANDIDATE_POOL)
-    partners = data.local_partner_counts(
-        s.wh, pool["uscc"].unique().to_list(), s.region.level, s.region.code
-    )
-    pool = (
-        pool.join(partners, on="uscc", how="left")
-        .with_columns(pl.col("local_partners").fill_null(0))
-        .join(
-            s.nodes.select("node_id", "stage", pl.col("national_firm_count").alias("node_firms")),
-            on="node_id",
-        )
+    pool = data.local_firms_by_rank(
+        s.wh, s.chain.id, s.region.level, s.region.code, CANDIDATE_POOL
+    ).join(
+        s.nodes.select("node_id", "stage", pl.col("national_firm_count").alias("node_firms")),
+        on="node_id",
     )
     w = s.weights
     scored = [

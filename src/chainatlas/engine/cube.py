@@ -63,6 +63,44 @@ def chain_facts(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
     )
 
 
+def chain_firms(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    """Active on-chain firms with what a diagnosis shows of them, keyed for region filters."""
+    firms = _active(enterprises).select(
+        "uscc", "name", *REGION_KEYS, "registered_capital", "revenue", "tags"
+    )
+    ranked = assignments.filter(assignments.national_rank.notnull()).select(
+        "uscc", "chain_id", "node_id", "national_rank"
+    )
+    return ranked.join(firms, "uscc")
+
+
+def firm_partners(links: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    """Distinct supply partners of each firm inside its own county, city and province."""
+    keys = enterprises.select("uscc", *REGION_KEYS)
+    pairs = (
+        links.select(uscc=links.supplier_uscc, partner=links.customer_uscc)
+        .union(links.select(uscc=links.customer_uscc, partner=links.supplier_uscc))
+        .distinct()
+    )
+    me = keys.rename(my_province="province_code", my_city="city_code", my_region="region_code")
+    other = keys.rename(
+        partner="uscc", p_province="province_code", p_city="city_code", p_region="region_code"
+    )
+    j = pairs.join(me, "uscc").join(other, "partner")
+    return j.group_by("uscc").aggregate(
+        partners_province=(j.my_province == j.p_province).sum(),
+        partners_city=(j.my_city == j.p_city).fill_null(False).sum(),
+        partners_county=(j.my_region == j.p_region).sum(),
+    )
+
+
+def rebuild_partners(warehouse: Warehouse) -> None:
+    warehouse.materialize(
+        "firm_partners",
+        firm_partners(warehouse.table("supply_links"), warehouse.table("enterprises")),
+    )
+
+
 def rebuild(warehouse: Warehouse) -> None:
     """Recompute ranks and facts from enterprises and assignments (call inside the load's
     transaction so readers never see a half-built cube)."""
@@ -75,3 +113,5 @@ def rebuild(warehouse: Warehouse) -> None:
     assignments = warehouse.table("assignments")
     warehouse.materialize("node_facts", node_facts(assignments, ents))
     warehouse.materialize("chain_facts", chain_facts(assignments, ents))
+    warehouse.materialize("chain_firms", chain_firms(assignments, ents))
+    rebuild_partners(warehouse)
