@@ -57,13 +57,10 @@ def local_firms_by_rank(
     firms = wh.table("chain_firms")
     firms = firms.filter((firms.chain_id == chain_id) & (firms[LEVEL_COLUMN[level]] == code))
     w = ibis.window(group_by=firms.node_id, order_by=firms.national_rank)
-    ranked = firms.mutate(local_rank=ibis.row_number().over(w))
-    top = ranked.filter(ranked.local_rank < per_node)
-    partners = wh.table("firm_partners")
-    column = PARTNER_COLUMN[level]
-    joined = top.left_join(partners.select("uscc", local_partners=partners[column]), "uscc")
-    out = wh.to_polars(joined.drop("uscc_right") if "uscc_right" in joined.columns else joined)
-    return out.with_columns(pl.col("local_partners").fill_null(0).cast(pl.Int64))
+    ranked = firms.mutate(
+        local_rank=ibis.row_number().over(w), local_partners=firms[PARTNER_COLUMN[level]]
+    )
+    return wh.to_polars(ranked.filter(ranked.local_rank < per_node))
 
 
 def warehouse_is_synthetic(wh: Warehouse) -> bool:

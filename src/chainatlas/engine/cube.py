@@ -13,6 +13,7 @@ from ibis import _
 from chainatlas.engine.warehouse import Warehouse
 
 REGION_KEYS = ("province_code", "city_code", "region_code")
+PARTNER_COLUMNS = ("partners_province", "partners_city", "partners_county")
 
 
 def _active(enterprises: ibis.Table) -> ibis.Table:
@@ -63,15 +64,30 @@ def chain_facts(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
     )
 
 
-def chain_firms(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
-    """Active on-chain firms with what a diagnosis shows of them, keyed for region filters."""
+def chain_firms(
+    assignments: ibis.Table, enterprises: ibis.Table, partners: ibis.Table
+) -> ibis.Table:
+    """Active on-chain firms with what a diagnosis shows of them (name, size, tags, local
+    partners), sorted by chain and region so a region's rows sit together on disk."""
     firms = _active(enterprises).select(
         "uscc", "name", *REGION_KEYS, "registered_capital", "revenue", "tags"
     )
     ranked = assignments.filter(assignments.national_rank.notnull()).select(
         "uscc", "chain_id", "node_id", "national_rank"
     )
-    return ranked.join(firms, "uscc")
+    joined = ranked.join(firms, "uscc").left_join(partners, "uscc")
+    return joined.select(
+        "uscc",
+        "chain_id",
+        "node_id",
+        "national_rank",
+        "name",
+        *REGION_KEYS,
+        "registered_capital",
+        "revenue",
+        "tags",
+        *[joined[c].fill_null(0).name(c) for c in PARTNER_COLUMNS],
+    ).order_by(["chain_id", *REGION_KEYS, "node_id", "national_rank"])
 
 
 def firm_partners(links: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
@@ -94,10 +110,14 @@ def firm_partners(links: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
     )
 
 
-def rebuild_partners(warehouse: Warehouse) -> None:
+def rebuild_firm_tables(warehouse: Warehouse) -> None:
+    """Partners per firm, then the on-chain firm table that carries them (after a load of
+    enterprises or of supply links)."""
+    ents = warehouse.table("enterprises")
+    warehouse.materialize("firm_partners", firm_partners(warehouse.table("supply_links"), ents))
     warehouse.materialize(
-        "firm_partners",
-        firm_partners(warehouse.table("supply_links"), warehouse.table("enterprises")),
+        "chain_firms",
+        chain_firms(warehouse.table("assignments"), ents, warehouse.table("firm_partners")),
     )
 
 
@@ -113,5 +133,4 @@ def rebuild(warehouse: Warehouse) -> None:
     assignments = warehouse.table("assignments")
     warehouse.materialize("node_facts", node_facts(assignments, ents))
     warehouse.materialize("chain_facts", chain_facts(assignments, ents))
-    warehouse.materialize("chain_firms", chain_firms(assignments, ents))
-    rebuild_partners(warehouse)
+    rebuild_firm_tables(warehouse)

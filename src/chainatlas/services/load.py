@@ -100,7 +100,7 @@ def load_links(wh: Warehouse, accepted: pl.DataFrame) -> LoadResult:
             wh.raw.unregister("_keys")
         _pause_for_fault_test()
         wh.append("supply_links", accepted)
-        cube.rebuild_partners(wh)
+        cube.rebuild_firm_tables(wh)
     return LoadResult(accepted.height, 0, time.perf_counter() - start)
 
 
