@@ -33,9 +33,10 @@ def test_demo_builds_a_briefing_showing_every_status(tmp_path: Path) -> None:
 
 
 def test_demo_refuses_to_replace_real_data(tmp_path: Path, toy_chain) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import toy_firms
+
     from chainatlas.engine.warehouse import Warehouse
     from chainatlas.services.load import load_enterprises
-    from tests.conftest import toy_firms
 
     settings = Settings(home=tmp_path)
     with Warehouse(settings.warehouse_path) as wh:

@@ -37,129 +37,155 @@ ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
     "evidence": pl.String(),
 }
 
+TEXT_COLUMNS = ("products", "business_scope")
+K = ["_row", "node_idx"]
 
-def _scan(frame: pl.DataFrame, column: str, vocab: Vocabulary, weight: float) -> pl.DataFrame:
-    """Keywords found in one text column (one automaton pass): uscc, keyword, field, w."""
-    found = frame.select(
-        "uscc",
-        pl.col(column)
-        .str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
-        .alias("keyword"),
-    ).filter(pl.col("keyword").list.len() > 0)
-    return found.explode("keyword").select(
-        "uscc",
-        pl.col("keyword").str.to_uppercase(),
-        pl.lit(column).alias("field"),
-        pl.lit(weight).alias("w"),
+
+def _keyword_ids(found: pl.DataFrame, vocab: Vocabulary) -> pl.DataFrame:
+    """Map matched text to keyword ids; only ASCII hits in another case need upper-casing."""
+    ids = vocab.pattern_ids
+    mapped = found.with_columns(
+        pl.col("kw").replace_strict(ids, default=None, return_dtype=pl.UInt32).alias("kw_id")
     )
+    missing = mapped.filter(pl.col("kw_id").is_null())
+    if not missing.height:
+        return mapped
+    fixed = missing.with_columns(
+        pl.col("kw").str.to_uppercase().replace_strict(ids, return_dtype=pl.UInt32).alias("kw_id")
+    )
+    return pl.concat([mapped.filter(pl.col("kw_id").is_not_null()), fixed])
+
+
+def _scan(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights) -> pl.DataFrame:
+    """Keywords found in the text columns — one automaton pass per column, the columns in
+    parallel: _row, kw_id, field, w."""
+    matches = frame.select(
+        "_row",
+        *[
+            pl.col(c)
+            .str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
+            .alias(c)
+            for c in TEXT_COLUMNS
+        ],
+    )
+    weight = {"products": weights.product_keyword, "business_scope": weights.scope_keyword}
+    parts = []
+    for column in TEXT_COLUMNS:
+        found = (
+            matches.select("_row", pl.col(column).alias("kw"))
+            .filter(pl.col("kw").list.len() > 0)
+            .explode("kw")
+        )
+        parts.append(
+            _keyword_ids(found, vocab).select(
+                "_row", "kw_id", pl.lit(column).alias("field"), pl.lit(weight[column]).alias("w")
+            )
+        )
+    return pl.concat(parts)
 
 
 def _positions(frame: pl.DataFrame, column: str, vocab: Vocabulary) -> pl.DataFrame:
-    """Keyword occurrences with byte spans: uscc, keyword, field, start, end."""
+    """Keyword occurrences with byte spans: _row, kw_id, field, start, end."""
     text = pl.col(column)
     found = frame.select(
-        "uscc",
+        "_row",
         text.str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True).alias(
-            "keyword"
+            "kw"
         ),
         text.str.find_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True).alias(
             "start"
         ),
-    ).filter(pl.col("keyword").list.len() > 0)
-    return found.explode("keyword", "start").select(
-        "uscc",
-        pl.col("keyword").str.to_uppercase(),
+    ).filter(pl.col("kw").list.len() > 0)
+    return found.explode("kw", "start").select(
+        "_row",
+        pl.col("kw")
+        .str.to_uppercase()
+        .replace_strict(vocab.pattern_ids, return_dtype=pl.UInt32)
+        .alias("kw_id"),
         pl.lit(column).alias("field"),
         pl.col("start").cast(pl.Int64),
-        (pl.col("start") + pl.col("keyword").str.len_bytes()).cast(pl.Int64).alias("end"),
+        (pl.col("start") + pl.col("kw").str.len_bytes()).cast(pl.Int64).alias("end"),
     )
-
-
-KEY = ["uscc", "chain_id", "node_id"]
 
 
 def _apply_exclusions(
     frame: pl.DataFrame, positive: pl.DataFrame, vocab: Vocabulary
 ) -> pl.DataFrame:
-    """Drop keyword hits cancelled by exclude keywords, using occurrence spans.
+    """Drop keyword hits voided by exclude keywords, using occurrence spans.
 
-    Only the few firms whose text holds an exclude keyword are rescanned with positions.
+    Only the few firms where an exclude keyword meets positive evidence for the same node
+    are rescanned with positions.
     """
-    spans = pl.concat([_positions(frame, c, vocab) for c in ("products", "business_scope")])
-    spans = spans.join(vocab.keywords, on="keyword", how="inner")
-    pos = spans.filter(pl.col("kind") != "exclude")
-    neg = spans.filter(pl.col("kind") == "exclude")
-    pairs = pos.join(neg, on=[*KEY, "field"], suffix="_x")
+    spans = pl.concat([_positions(frame, c, vocab) for c in TEXT_COLUMNS])
+    spans = spans.join(vocab.keywords, on="kw_id")
+    pos = spans.filter(~pl.col("exclude"))
+    neg = spans.filter(pl.col("exclude"))
+    pairs = pos.join(neg, on=[*K, "field"], suffix="_x")
     inside = (pl.col("start") >= pl.col("start_x")) & (pl.col("end") <= pl.col("end_x"))
     contained = pairs.filter(inside)
-    # every occurrence of an include keyword sits inside an exclude phrase → that keyword is void
-    occurrences = pos.group_by(*KEY, "field", "keyword").agg(pl.len().alias("n"))
+    # every occurrence of a keyword sits inside an exclude phrase → the keyword is void
+    occurrences = pos.group_by(*K, "field", "kw_id").agg(pl.len().alias("n"))
     voided = (
-        contained.select(*KEY, "field", "keyword", "start")
+        contained.select(*K, "field", "kw_id", "start")
         .unique()
-        .group_by(*KEY, "field", "keyword")
+        .group_by(*K, "field", "kw_id")
         .agg(pl.len().alias("n_inside"))
-        .join(occurrences, on=[*KEY, "field", "keyword"])
+        .join(occurrences, on=[*K, "field", "kw_id"])
         .filter(pl.col("n_inside") >= pl.col("n"))
-        .select(*KEY, "field", "keyword")
+        .select(*K, "field", "kw_id")
     )
-    # an exclude phrase containing no node keyword stands apart: the firm is the confusable trade
+    # an exclude phrase containing no node keyword stands apart: the firm may be the
+    # confusable trade…
     apart = (
         neg.join(
             contained.select(
-                *KEY,
-                "field",
-                pl.col("start_x").alias("start"),
-                pl.col("keyword_x").alias("keyword"),
+                *K, "field", pl.col("start_x").alias("start"), pl.col("kw_id_x").alias("kw_id")
             ).unique(),
-            on=[*KEY, "field", "start", "keyword"],
+            on=[*K, "field", "start", "kw_id"],
             how="anti",
         )
-        .select(KEY)
+        .select(K)
         .unique()
     )
-    positive = positive.join(voided, on=[*KEY, "field", "keyword"], how="anti")
-    # …but a node named by several distinct keywords is real business beside the confusable
-    lone = (
-        positive.group_by(KEY).agg(pl.col("keyword").n_unique().alias("n")).filter(pl.col("n") <= 1)
-    )
-    return positive.join(apart.join(lone.select(KEY), on=KEY), on=KEY, how="anti")
+    positive = positive.join(voided, on=[*K, "field", "kw_id"], how="anti")
+    # …unless several distinct keywords name the node: then it is real business beside it
+    lone = positive.group_by(K).agg(pl.col("kw_id").n_unique().alias("n")).filter(pl.col("n") <= 1)
+    return positive.join(apart.join(lone.select(K), on=K), on=K, how="anti")
 
 
 def keyword_evidence(
     frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights
 ) -> pl.DataFrame:
-    """Per (uscc, chain_id, node_id): keyword score and the keywords that matched.
+    """The keywords that count, one row per (_row, node_idx, kw_id) with its weight `w`.
 
     An exclude keyword that contains a node keyword occurrence (白砂糖批发 ⊃ 白砂糖) cancels
     that occurrence only; one that stands apart (糖果 beside 白砂糖) marks the text as the
     confusable trade and cancels the node's keyword evidence when that evidence is a single
     keyword.
     """
-    hits = pl.concat(
-        [
-            _scan(frame, "products", vocab, weights.product_keyword),
-            _scan(frame, "business_scope", vocab, weights.scope_keyword),
-        ]
-    ).join(vocab.keywords, on="keyword", how="inner")
-    positive = hits.filter(pl.col("kind") != "exclude")
-    flagged = hits.filter(pl.col("kind") == "exclude").select("uscc").unique()
-    if flagged.height:
-        subset = frame.join(flagged, on="uscc", how="semi")
-        positive = _apply_exclusions(subset, positive, vocab)
+    hits = _scan(frame, vocab, weights).join(vocab.keywords, on="kw_id")
+    positive = hits.filter(~pl.col("exclude")).drop("exclude")
+    touching = hits.filter(pl.col("exclude")).join(positive.select(K), on=K, how="semi")
+    if touching.height:
+        rows = touching.select("_row").unique()
+        subset = frame.join(rows, on="_row", how="semi")
+        untouched = positive.join(rows, on="_row", how="anti")
+        touched = positive.join(rows, on="_row", how="semi")
+        positive = pl.concat([untouched, _apply_exclusions(subset, touched, vocab)])
     # a keyword found several times or in both fields counts once, with its larger weight,
     # and one found only inside a longer keyword of the same node (糖仓储 in 食糖仓储) not at all
-    distinct = positive.group_by(*KEY, "keyword").agg(pl.col("w").max())
-    shadowed = distinct.join(vocab.nested, on=["chain_id", "node_id", "keyword"]).join(
-        distinct.select(*KEY, pl.col("keyword").alias("container")), on=[*KEY, "container"]
+    distinct = positive.group_by(*K, "kw_id").agg(pl.col("w").max())
+    containers = vocab.nested.select("node_idx", pl.col("container_id").alias("kw_id")).unique()
+    shadowed = (
+        distinct.join(containers, on=["node_idx", "kw_id"], how="semi")  # few rows
+        .select(*K, pl.col("kw_id").alias("container_id"))
+        .join(vocab.nested, on=["node_idx", "container_id"])
     )
-    distinct = distinct.join(
-        shadowed.select(*KEY, "keyword").unique(), on=[*KEY, "keyword"], how="anti"
-    )
-    return distinct.group_by(KEY).agg(
-        (1 - (1 - pl.col("w")).product()).alias("kw_score"),
-        pl.col("keyword").sort().str.join(",").alias("keywords"),
-    )
+    if shadowed.height:
+        distinct = distinct.join(
+            shadowed.select(*K, "kw_id").unique(), on=[*K, "kw_id"], how="anti"
+        )
+    return distinct
 
 
 def classify(
@@ -173,76 +199,128 @@ def classify(
     for column in ("industry_code", "business_scope", "products"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-    frame = frame.with_columns(pl.col("business_scope", "products").fill_null(""))
-    kw = keyword_evidence(frame, vocab, weights)
-    codes = frame.select("uscc", "industry_code").drop_nulls().join(vocab.codes, on="industry_code")
-    with_code = kw.join(
-        codes.select("uscc", "chain_id", "node_id", "industry_code"),
-        on=["uscc", "chain_id", "node_id"],
-        how="left",
+    frame = (
+        frame.select("uscc", "industry_code", *TEXT_COLUMNS)
+        .with_columns(pl.col(*TEXT_COLUMNS).fill_null(""))
+        .with_row_index("_row")
     )
-    by_keyword = with_code.select(
-        "uscc",
-        "chain_id",
-        "node_id",
-        pl.when(pl.col("industry_code").is_not_null())
-        .then(1 - (1 - pl.col("kw_score")) * (1 - weights.code_agrees))
-        .otherwise(pl.col("kw_score"))
-        .alias("score"),
-        pl.when(pl.col("industry_code").is_not_null())
-        .then(pl.lit("keyword+code"))
-        .otherwise(pl.lit("keyword"))
-        .alias("method"),
-        pl.concat_str(
-            pl.lit("kw:"),
-            pl.col("keywords"),
-            pl.when(pl.col("industry_code").is_not_null())
-            .then(pl.concat_str(pl.lit(";code:"), pl.col("industry_code")))
-            .otherwise(pl.lit("")),
-        ).alias("evidence"),
-    ).filter(pl.col("score") >= weights.min_score)
+    counted = keyword_evidence(frame, vocab, weights)
+    # noisy-or as a sum of logs: one integer-keyed aggregation, no product over lists
+    kw = counted.group_by(K).agg((1 - (1 - pl.col("w")).log().sum().exp()).alias("kw_score"))
+    codes = frame.select("_row", "industry_code").drop_nulls().join(vocab.codes, on="industry_code")
+    agrees = pl.col("industry_code").is_not_null()
+    by_keyword = (
+        kw.join(codes.select(*K, "industry_code"), on=K, how="left")
+        .with_columns(
+            pl.when(agrees)
+            .then(1 - (1 - pl.col("kw_score")) * (1 - weights.code_agrees))
+            .otherwise(pl.col("kw_score"))
+            .alias("score"),
+            pl.when(agrees)
+            .then(pl.lit("keyword+code"))
+            .otherwise(pl.lit("keyword"))
+            .alias("method"),
+        )
+        .filter(pl.col("score") >= weights.min_score)
+        .drop("kw_score")
+    )
     by_code = (
         codes.filter(pl.col("defining") & pl.col("unique_in_chain"))
-        .join(by_keyword.select("uscc").unique(), on="uscc", how="anti")
+        .join(by_keyword.select("_row").unique(), on="_row", how="anti")
         .select(
-            "uscc",
-            "chain_id",
-            "node_id",
+            *K,
+            "industry_code",
             pl.lit(weights.code_only).alias("score"),
             pl.lit("code").alias("method"),
-            pl.concat_str(pl.lit("code:"), pl.col("industry_code")).alias("evidence"),
         )
         .filter(pl.col("score") >= weights.min_score)
     )
-    out = pl.concat([by_keyword, by_code]).cast(ASSIGNMENT_SCHEMA)  # type: ignore[arg-type]
-    covered = out.join(vocab.parents, on=["chain_id", "node_id"]).select(
-        "uscc", "chain_id", pl.col("parent").alias("node_id")
+    out = pl.concat([by_keyword, by_code], how="diagonal")
+    # the most specific node wins: a child's firm is not also its parent's
+    covered = out.join(vocab.parents, on="node_idx").select(
+        "_row", pl.col("parent_idx").alias("node_idx")
     )
-    out = out.join(covered, on=KEY, how="anti")
-    best = pl.col("score").max().over("uscc")
+    if covered.height:
+        out = out.join(covered.unique(), on=K, how="anti")
+    best = pl.col("score").max().over("_row")
     out = out.filter(~((pl.col("score") <= weights.ancillary_max) & (pl.col("score") < best)))
-    return _first_mention_wins(out, frame, weights).sort("uscc", "chain_id", "node_id")
+    out = _first_mention_wins(out, counted, frame, vocab, weights)
+    return _with_names(out, counted, frame, vocab)
+
+
+def _words(vocab: Vocabulary) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"kw_id": pl.Series(range(len(vocab.patterns)), dtype=pl.UInt32), "word": vocab.patterns}
+    )
 
 
 def _first_mention_wins(
-    out: pl.DataFrame, frame: pl.DataFrame, weights: ClassifyWeights
+    out: pl.DataFrame,
+    counted: pl.DataFrame,
+    frame: pl.DataFrame,
+    vocab: Vocabulary,
+    weights: ClassifyWeights,
 ) -> pl.DataFrame:
     """Among a firm's lone mentions only, keep the one named first: registry clerks list the
     main business first and licensed side activities after it."""
-    only_lone = (pl.col("score").max().over("uscc") <= weights.ancillary_max) & (
-        pl.len().over("uscc") > 1
+    only_lone = (pl.col("score").max().over("_row") <= weights.ancillary_max) & (
+        pl.len().over("_row") > 1
     )
     lone = out.filter(only_lone)
     if not lone.height:
         return out
-    placed = lone.join(frame.select("uscc", "business_scope", "products"), on="uscc").with_columns(
-        pl.col("evidence").str.extract(r"kw:([^,;]*)").alias("_kw")
+    text = pl.concat_str(pl.col("products"), pl.lit("\n"), pl.col("business_scope"))
+    placed = (
+        lone.join(counted.select(*K, "kw_id"), on=K)
+        .join(_words(vocab), on="kw_id")
+        .join(frame.select("_row", *TEXT_COLUMNS), on="_row")
+        .with_columns(
+            text.str.to_uppercase()
+            .str.find(pl.col("word"), literal=True)
+            .fill_null(1 << 30)
+            .alias("_pos")
+        )
+        .group_by(K)
+        .agg(pl.col("_pos").min())
     )
-    text = pl.concat_str(
-        pl.col("products"), pl.lit("\n"), pl.col("business_scope")
-    ).str.to_uppercase()
-    placed = placed.with_columns(
-        text.str.find(pl.col("_kw"), literal=True).fill_null(1 << 30).alias("_pos")
+    first = (
+        lone.join(placed, on=K)
+        .filter(pl.col("_pos") == pl.col("_pos").min().over("_row"))
+        .select(out.columns)
     )
-    first = placed.filter(pl.col("_pos") == pl.col("_pos").min().over("uscc")).select(out.columns)
     return pl.concat([out.filter(~only_lone), first])
+
+
+def _with_names(
+    out: pl.DataFrame, counted: pl.DataFrame, frame: pl.DataFrame, vocab: Vocabulary
+) -> pl.DataFrame:
+    """Back from ids to uscc, chain_id, node_id and a readable evidence string."""
+    kw_text = (
+        counted.select(*K, "kw_id")
+        .join(out.filter(pl.col("method") != "code").select(K), on=K, how="semi")
+        .join(_words(vocab), on="kw_id")
+        # ids follow the sorted keyword list, so sorting ids orders the words; a list joined
+        # afterwards is far faster than a string aggregation (or sorting lists of strings)
+        .sort(*K, "kw_id")
+        .group_by(K, maintain_order=True)
+        .agg(pl.col("word"))
+        .select(*K, pl.col("word").list.join(",").alias("_kws"))
+    )
+    code_part = pl.concat_str(pl.lit("code:"), pl.col("industry_code"))
+    evidence = (
+        pl.when(pl.col("method") == "code")
+        .then(code_part)
+        .when(pl.col("method") == "keyword+code")
+        .then(pl.concat_str(pl.lit("kw:"), pl.col("_kws"), pl.lit(";"), code_part))
+        .otherwise(pl.concat_str(pl.lit("kw:"), pl.col("_kws")))
+    )
+    out = out.join(kw_text, on=K, how="left").sort(K)
+    # ids index straight into the input and the node table: no string joins
+    named = pl.DataFrame(
+        {
+            "uscc": frame["uscc"].gather(out["_row"]),
+            "chain_id": vocab.nodes["chain_id"].gather(out["node_idx"]),
+            "node_id": vocab.nodes["node_id"].gather(out["node_idx"]),
+        }
+    ).with_columns(out.select("score", "method", evidence.alias("evidence")))
+    return named.cast(ASSIGNMENT_SCHEMA)  # type: ignore[arg-type]

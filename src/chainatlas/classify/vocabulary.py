@@ -1,4 +1,8 @@
-"""The matching vocabulary derived from the atlas: keywords, exclusions, industry-code rules."""
+"""The matching vocabulary derived from the atlas: keywords, exclusions, industry-code rules.
+
+Everything the classifier joins on is an integer id (keyword, node) so that the per-hit work
+on millions of rows stays on integer columns; strings come back only for the output.
+"""
 
 from __future__ import annotations
 
@@ -14,56 +18,63 @@ from chainatlas.atlas.model import Chain
 class Vocabulary:
     """Frames the classifier joins against.
 
-    keywords: keyword (ASCII upper-cased), chain_id, node_id, kind ('include'|'product'|'exclude')
-    codes:    industry_code, chain_id, node_id, defining (the template says the code alone
-              places a firm on the node), unique_in_chain (code names one node of its chain)
-    patterns: every distinct keyword, for the automaton
+    patterns: every distinct keyword (ASCII upper-cased); a keyword's id is its index here
+    nodes:    node_idx, chain_id, node_id
+    keywords: kw_id, node_idx, exclude (bool) — one row per (keyword, node) pair; a keyword
+              listed as both include and product of a node counts once
+    codes:    industry_code, node_idx, defining (the code alone places a firm on the node),
+              unique_in_chain (it is the only node of its chain defined by that code)
+    parents:  node_idx (a child), parent_idx
+    nested:   node_idx, kw_id, container_id — a node keyword found inside a longer keyword of
+              the same node adds no evidence of its own (糖仓储 in 食糖仓储)
     """
 
+    patterns: list[str]
+    nodes: pl.DataFrame
     keywords: pl.DataFrame
     codes: pl.DataFrame
-    patterns: list[str]
-    parents: pl.DataFrame  # chain_id, node_id (the child), parent
-    nested: pl.DataFrame  # chain_id, node_id, keyword, container: a node keyword inside another
+    parents: pl.DataFrame
+    nested: pl.DataFrame
+
+    @property
+    def pattern_ids(self) -> dict[str, int]:
+        return {p: i for i, p in enumerate(self.patterns)}
 
 
 def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
-    rows: list[tuple[str, str, str, str]] = []
-    code_rows: list[tuple[str, str, str, bool]] = []
+    node_rows = [(c.id, n.id) for c in atlas.values() for n in c.nodes]
+    node_index = {key: i for i, key in enumerate(node_rows)}
+    word_rows: list[tuple[str, int, bool]] = []
+    code_rows: list[tuple[str, int, bool, str]] = []
+    parent_rows: list[tuple[int, int]] = []
     for chain in atlas.values():
         for node in chain.nodes:
-            for kind, words in (
-                ("include", node.include),
-                ("product", node.products),
-                ("exclude", node.exclude),
+            idx = node_index[(chain.id, node.id)]
+            for words, exclude in (
+                (node.include, False),
+                (node.products, False),
+                (node.exclude, True),
             ):
-                rows.extend(
-                    (w.strip().upper(), chain.id, node.id, kind) for w in words if w.strip()
-                )
+                word_rows.extend((w.strip().upper(), idx, exclude) for w in words if w.strip())
             code_rows.extend(
-                (c, chain.id, node.id, c in node.defining_codes) for c in node.industry_codes
+                (c, idx, c in node.defining_codes, chain.id) for c in node.industry_codes
             )
+            if node.parent:
+                parent_rows.append((idx, node_index[(chain.id, node.parent)]))
+    patterns = sorted({w for w, _, _ in word_rows})
+    ids = {p: i for i, p in enumerate(patterns)}
     keywords = pl.DataFrame(
-        rows,
-        schema={
-            "keyword": pl.String,
-            "chain_id": pl.String,
-            "node_id": pl.String,
-            "kind": pl.String,
-        },
+        [(ids[w], idx, ex) for w, idx, ex in word_rows],
+        schema={"kw_id": pl.UInt32, "node_idx": pl.UInt32, "exclude": pl.Boolean},
         orient="row",
-    )
-    # A keyword listed both as include and product of one node counts once, as include.
-    keywords = keywords.sort("kind").unique(
-        ["keyword", "chain_id", "node_id"], keep="first", maintain_order=True
-    )
+    ).unique(maintain_order=True)
     codes = pl.DataFrame(
         code_rows,
         schema={
             "industry_code": pl.String,
-            "chain_id": pl.String,
-            "node_id": pl.String,
+            "node_idx": pl.UInt32,
             "defining": pl.Boolean,
+            "chain_id": pl.String,
         },
         orient="row",
     ).unique()
@@ -71,20 +82,35 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
         (pl.col("defining").cast(pl.Int32).sum().over("industry_code", "chain_id") == 1).alias(
             "unique_in_chain"
         )
+    ).drop("chain_id")
+    positive = keywords.filter(~pl.col("exclude")).select("node_idx", "kw_id").unique()
+    word_frame = pl.DataFrame(
+        {"kw_id": pl.Series(range(len(patterns)), dtype=pl.UInt32), "word": patterns}
     )
-    patterns = sorted(set(keywords["keyword"].to_list()))
-    parents = pl.DataFrame(
-        [(c.id, n.id, n.parent) for c in atlas.values() for n in c.nodes if n.parent],
-        schema={"chain_id": pl.String, "node_id": pl.String, "parent": pl.String},
-        orient="row",
-    )
-    positive = keywords.filter(pl.col("kind") != "exclude").select("chain_id", "node_id", "keyword")
-    nested = positive.join(
-        positive.rename({"keyword": "container"}), on=["chain_id", "node_id"]
-    ).filter(
-        (pl.col("keyword") != pl.col("container"))
-        & pl.col("container").str.contains(pl.col("keyword"), literal=True)
+    with_words = positive.join(word_frame, on="kw_id")
+    nested = (
+        with_words.join(
+            with_words.rename({"kw_id": "container_id", "word": "container"}), on="node_idx"
+        )
+        .filter(
+            (pl.col("kw_id") != pl.col("container_id"))
+            & pl.col("container").str.contains(pl.col("word"), literal=True)
+        )
+        .select("node_idx", "kw_id", "container_id")
     )
     return Vocabulary(
-        keywords=keywords, codes=codes, patterns=patterns, parents=parents, nested=nested
+        patterns=patterns,
+        nodes=pl.DataFrame(
+            {
+                "node_idx": pl.Series(range(len(node_rows)), dtype=pl.UInt32),
+                "chain_id": [c for c, _ in node_rows],
+                "node_id": [n for _, n in node_rows],
+            }
+        ),
+        keywords=keywords,
+        codes=codes,
+        parents=pl.DataFrame(
+            parent_rows, schema={"node_idx": pl.UInt32, "parent_idx": pl.UInt32}, orient="row"
+        ),
+        nested=nested,
     )
