@@ -42,6 +42,8 @@ class DemoResult:
         table = Table(
             title="chainatlas 演示完成 / demo ready (合成数据 synthetic data)", show_header=False
         )
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
         table.add_row("仓库 warehouse", str(self.warehouse))
         table.add_row("企业 / 供应关系", f"{self.enterprises:,} / {self.links:,}")
         for chain_id, region, comp, counts in self.summaries:
