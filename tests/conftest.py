@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from chainatlas.atlas import Chain, parse_template
+from chainatlas.ingest.enterprises import ENTERPRISES_SCHEMA
 
 TOY_TEMPLATE = """\
 id: toy
@@ -25,21 +26,7 @@ edges:
   - {supplier: d, customer: b}
 """
 
-ENTERPRISE_SCHEMA = {
-    "uscc": pl.String,
-    "name": pl.String,
-    "region_code": pl.String,
-    "industry_code": pl.String,
-    "established": pl.Date,
-    "deregistered": pl.Date,
-    "registered_capital": pl.Float64,
-    "revenue": pl.Float64,
-    "employees": pl.Int64,
-    "business_scope": pl.String,
-    "products": pl.String,
-    "tags": pl.String,
-    "synthetic": pl.Boolean,
-}
+ENTERPRISE_SCHEMA = ENTERPRISES_SCHEMA
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ import pytest
 
 from chainatlas.atlas import Chain, load_atlas
 from chainatlas.diagnose import Diagnosis, diagnose
+from chainatlas.ingest.enterprises import ENTERPRISES_SCHEMA
 
 SEED = 20240601
 LOCAL = ("450403", "450481", "450422")  # 梧州: 万秀区, 岑溪市, 藤县
@@ -46,21 +47,7 @@ LOCAL_PLAN: dict[str, int] = {
 }
 BIG_LOCAL_FIRM_NODE = "cane_top_feed"
 
-SCHEMA = {
-    "uscc": pl.String,
-    "name": pl.String,
-    "region_code": pl.String,
-    "industry_code": pl.String,
-    "established": pl.Date,
-    "deregistered": pl.Date,
-    "registered_capital": pl.Float64,
-    "revenue": pl.Float64,
-    "employees": pl.Int64,
-    "business_scope": pl.String,
-    "products": pl.String,
-    "tags": pl.String,
-    "synthetic": pl.Boolean,
-}
+SCHEMA = ENTERPRISES_SCHEMA
 
 
 def seeded_firms(chain: Chain, seed: int = SEED) -> pl.DataFrame:
