@@ -83,8 +83,10 @@ def test_alignment_to_a_chain_above_is_checked(tmp_path: Path) -> None:
         "aligns_to: {chain: sugarcane, level: province, nodes: {a: cane_planting, b: nope}}",
     )
     (tmp_path / "wz.yaml").write_text(city, "utf-8")
-    with pytest.raises(AtlasError, match="nope"):
+    with pytest.raises(AtlasError, match="nope") as info:
         load_atlas([tmp_path])
+    (issue,) = info.value.issues
+    assert (issue.line, issue.field) == (4, "aligns_to.nodes.b")
     (tmp_path / "wz.yaml").write_text(city.replace("b: nope", "b: raw_sugar_milling"), "utf-8")
     chain = load_atlas([tmp_path])["wz_sugar"]
     assert chain.aligns_to is not None and chain.aligns_to.nodes["b"] == "raw_sugar_milling"

@@ -183,7 +183,10 @@ def parse_template(text: str, source: str) -> Chain:
         level=data.get("level", "national"),
         region_code=data.get("region_code"),
         aligns_to=Alignment(
-            align["chain"], align.get("level", "province"), dict(align.get("nodes", {}))
+            align["chain"],
+            align.get("level", "province"),
+            dict(align.get("nodes", {})),
+            _line(lines, ("aligns_to",)),
         )
         if align
         else None,
@@ -277,7 +280,7 @@ def check_alignments(chains: dict[str, Chain]) -> list[TemplateIssue]:
             issues.append(
                 TemplateIssue(
                     chain.source,
-                    1,
+                    a.line,
                     "aligns_to.chain",
                     f"对齐的上级产业链 {a.chain} 不存在",
                     f"aligned chain {a.chain} does not exist",
@@ -289,7 +292,7 @@ def check_alignments(chains: dict[str, Chain]) -> list[TemplateIssue]:
                 issues.append(
                     TemplateIssue(
                         chain.source,
-                        1,
+                        a.line,
                         f"aligns_to.nodes.{local}",
                         f"本链没有环节 {local}",
                         f"no node {local} in this chain",
@@ -299,7 +302,7 @@ def check_alignments(chains: dict[str, Chain]) -> list[TemplateIssue]:
                 issues.append(
                     TemplateIssue(
                         chain.source,
-                        1,
+                        a.line,
                         f"aligns_to.nodes.{local}",
                         f"上级产业链 {a.chain} 没有环节 {upper}",
                         f"chain {a.chain} has no node {upper}",

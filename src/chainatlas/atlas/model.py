@@ -43,6 +43,7 @@ class Alignment:
     chain: str
     level: str = "province"
     nodes: dict[str, str] = field(default_factory=dict)
+    line: int = 1  # where `aligns_to` stands in its file, for error messages
 
 
 @dataclass(frozen=True)
