@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 ENTERPRISE_COLUMNS: dict[str, str] = {
-    "uscc": "VARCHAR PRIMARY KEY",
+    # unique by construction (validation rejects duplicates; loads delete before insert):
+    # a PRIMARY KEY index would double the cost of every bulk insert
+    "uscc": "VARCHAR NOT NULL",
     "name": "VARCHAR NOT NULL",
     "region_code": "VARCHAR NOT NULL",
     "industry_code": "VARCHAR",
