@@ -184,3 +184,28 @@ def test_diagnose_writes_files(tmp_path: Path, fmt: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 1000
+
+
+def test_reclassify_after_a_user_template_is_added(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    rows = good_rows(2)
+    rows[0][6], rows[0][7] = "甲料生产", ""  # matches no shipped chain
+    run(["ingest", "enterprises", str(write_firms(tmp_path / "f.csv", rows))], home)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "toy.yaml").write_text(
+        "id: toy\nname_zh: 示例\nname_en: Toy\nnodes:\n"
+        "  - {id: a, name_zh: 甲, name_en: A, stage: upstream, include: [甲料生产]}\n"
+        "  - {id: b, name_zh: 乙, name_en: B, stage: downstream, include: [乙件制造]}\n"
+        "edges:\n  - {supplier: a, customer: b}\n",
+        "utf-8",
+    )
+    result = run(["reclassify"], home, CHAINATLAS_CHAINS_DIR=str(mine))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["enterprises"] == 2
+    diagnosis = run(
+        ["diagnose", "-r", "450400", "-c", "toy", "--format", "json"],
+        home,
+        CHAINATLAS_CHAINS_DIR=str(mine),
+    )
+    assert json.loads(diagnosis.stdout)["nodes"][0]["firm_count"] == 1

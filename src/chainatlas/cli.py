@@ -205,6 +205,26 @@ def ingest_links(
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
+@app.command()
+def reclassify() -> None:
+    """模板变更后重新归链 / re-classify the whole warehouse after the atlas changed."""
+    from chainatlas.services.diagnosis import open_warehouse
+    from chainatlas.services.load import reclassify_all
+
+    atlas = _atlas()
+    with (
+        err_console.status("重新归链 / re-classifying…"),
+        open_warehouse(settings(), read_only=False) as wh,
+    ):
+        result = reclassify_all(wh, atlas, settings().classify)
+    summary = {
+        "enterprises": result.loaded,
+        "assignments": result.assignments,
+        "seconds": round(result.seconds, 2),
+    }
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
 @app.command("classify")
 def classify_cmd(
     input: Annotated[Path, typer.Option("--input", "-i", help="企业文件 / enterprise file")],
