@@ -142,9 +142,8 @@ def diagnosis_xlsx(
     ws.set_row(0, 26)
     row = 2
     if diagnosis.synthetic_data:
-        ws.merge_range(
-            row,
-            0,
+        row = _synthetic_banner(
+            ws,
             row,
             2,
             f"{L('synthetic_title')}：{L('synthetic_text')}"
@@ -152,8 +151,6 @@ def diagnosis_xlsx(
             else f"{L('synthetic_title')}: {L('synthetic_text')}",
             synth_f,
         )
-        ws.set_row(row, 36)
-        row += 2
     ws.write(row, 0, L("item"), head_f)
     ws.write(row, 1, L("value"), head_f)
     row += 1
@@ -370,9 +367,8 @@ def diagnosis_xlsx(
     ws.write(0, 0, L("definitions"), title_f)
     row = 2
     if diagnosis.synthetic_data:
-        ws.merge_range(
-            row,
-            0,
+        row = _synthetic_banner(
+            ws,
             row,
             1,
             f"{L('synthetic_title')}：{L('synthetic_text')}"
@@ -380,8 +376,6 @@ def diagnosis_xlsx(
             else f"{L('synthetic_title')}: {L('synthetic_text')}",
             synth_f,
         )
-        ws.set_row(row, 36)
-        row += 2
     for term, text in definitions(diagnosis, lang):
         ws.write(row, 0, term, key_f)
         ws.write(row, 1, text, wrap_f)
@@ -402,3 +396,10 @@ def diagnosis_xlsx(
     ws.set_column(1, 1, 110)
     wb.close()
     return path
+
+
+def _synthetic_banner(ws: Any, row: int, last_col: int, text: str, fmt: Any) -> int:
+    """The synthetic-data warning across the sheet's first columns; returns the next row."""
+    ws.merge_range(row, 0, row, last_col, text, fmt)
+    ws.set_row(row, 36)
+    return row + 2
