@@ -76,7 +76,7 @@ class Diagnosis(BaseModel):
     region: RegionRef
     chain: ChainRef
     synthetic_data: bool = Field(description="true when any firm of the warehouse is synthetic")
-    thresholds: dict[str, float]
+    thresholds: dict[str, int | float]
     firm_count: int = Field(description="distinct active local firms on the chain")
     national_firm_count: int
     completeness: float
