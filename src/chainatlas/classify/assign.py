@@ -174,7 +174,18 @@ def keyword_evidence(
         positive = pl.concat([untouched, _apply_exclusions(subset, touched, vocab)])
     # a keyword found several times or in both fields counts once, with its larger weight,
     # and one found only inside a longer keyword of the same node (糖仓储 in 食糖仓储) not at all
-    distinct = positive.group_by(*K, "kw_id").agg(pl.col("w").max())
+    # (group on one packed integer key: several times faster than on three columns)
+    packed = (pl.col("_row").cast(pl.UInt64) * 65536 + pl.col("node_idx")) * 65536 + pl.col("kw_id")
+    distinct = (
+        positive.group_by(packed.alias("_k"))
+        .agg(pl.col("w").max())
+        .select(
+            (pl.col("_k") // (65536 * 65536)).cast(pl.UInt32).alias("_row"),
+            (pl.col("_k") // 65536 % 65536).cast(pl.UInt32).alias("node_idx"),
+            (pl.col("_k") % 65536).cast(pl.UInt32).alias("kw_id"),
+            "w",
+        )
+    )
     containers = vocab.nested.select("node_idx", pl.col("container_id").alias("kw_id")).unique()
     shadowed = (
         distinct.join(containers, on=["node_idx", "kw_id"], how="semi")  # few rows
@@ -206,7 +217,15 @@ def classify(
     )
     counted = keyword_evidence(frame, vocab, weights)
     # noisy-or as a sum of logs: one integer-keyed aggregation, no product over lists
-    kw = counted.group_by(K).agg((1 - (1 - pl.col("w")).log().sum().exp()).alias("kw_score"))
+    kw = (
+        counted.group_by((pl.col("_row").cast(pl.UInt64) * 65536 + pl.col("node_idx")).alias("_k"))
+        .agg((1 - (1 - pl.col("w")).log().sum().exp()).alias("kw_score"))
+        .select(
+            (pl.col("_k") // 65536).cast(pl.UInt32).alias("_row"),
+            (pl.col("_k") % 65536).cast(pl.UInt32).alias("node_idx"),
+            "kw_score",
+        )
+    )
     codes = frame.select("_row", "industry_code").drop_nulls().join(vocab.codes, on="industry_code")
     agrees = pl.col("industry_code").is_not_null()
     by_keyword = (
@@ -295,15 +314,16 @@ def _with_names(
     out: pl.DataFrame, counted: pl.DataFrame, frame: pl.DataFrame, vocab: Vocabulary
 ) -> pl.DataFrame:
     """Back from ids to uscc, chain_id, node_id and a readable evidence string."""
-    kw_text = (
+    kept = (
         counted.select(*K, "kw_id")
         .join(out.filter(pl.col("method") != "code").select(K), on=K, how="semi")
-        .join(_words(vocab), on="kw_id")
-        # ids follow the sorted keyword list, so sorting ids orders the words; a list joined
-        # afterwards is far faster than a string aggregation (or sorting lists of strings)
+        # ids follow the sorted keyword list, so sorting ids orders the words
         .sort(*K, "kw_id")
+    )
+    kw_text = (
+        kept.with_columns(pl.Series("word", vocab.patterns).gather(kept["kw_id"]).alias("word"))
         .group_by(K, maintain_order=True)
-        .agg(pl.col("word"))
+        .agg(pl.col("word"))  # a list joined afterwards: far faster than a string aggregation
         .select(*K, pl.col("word").list.join(",").alias("_kws"))
     )
     code_part = pl.concat_str(pl.lit("code:"), pl.col("industry_code"))

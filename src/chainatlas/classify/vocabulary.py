@@ -62,6 +62,9 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
             if node.parent:
                 parent_rows.append((idx, node_index[(chain.id, node.parent)]))
     patterns = sorted({w for w, _, _ in word_rows})
+    # the classifier packs (row, node, keyword) into one 64-bit key: 16 bits per id
+    if len(patterns) >= 65536 or len(node_rows) >= 65536:
+        raise ValueError("图谱过大 / atlas too large: at most 65,535 nodes and 65,535 keywords")
     ids = {p: i for i, p in enumerate(patterns)}
     keywords = pl.DataFrame(
         [(ids[w], idx, ex) for w, idx, ex in word_rows],
