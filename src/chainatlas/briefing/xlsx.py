@@ -141,16 +141,10 @@ def diagnosis_xlsx(
     ws.merge_range(0, 0, 0, 2, title, title_f)
     ws.set_row(0, 26)
     row = 2
+    sep = "：" if zh else ": "
+    synthetic_note = f"{L('synthetic_title')}{sep}{L('synthetic_text')}"
     if diagnosis.synthetic_data:
-        row = _synthetic_banner(
-            ws,
-            row,
-            2,
-            f"{L('synthetic_title')}：{L('synthetic_text')}"
-            if zh
-            else f"{L('synthetic_title')}: {L('synthetic_text')}",
-            synth_f,
-        )
+        row = _synthetic_banner(ws, row, 2, synthetic_note, synth_f)
     ws.write(row, 0, L("item"), head_f)
     ws.write(row, 1, L("value"), head_f)
     row += 1
@@ -367,15 +361,7 @@ def diagnosis_xlsx(
     ws.write(0, 0, L("definitions"), title_f)
     row = 2
     if diagnosis.synthetic_data:
-        row = _synthetic_banner(
-            ws,
-            row,
-            1,
-            f"{L('synthetic_title')}：{L('synthetic_text')}"
-            if zh
-            else f"{L('synthetic_title')}: {L('synthetic_text')}",
-            synth_f,
-        )
+        row = _synthetic_banner(ws, row, 1, synthetic_note, synth_f)
     for term, text in definitions(diagnosis, lang):
         ws.write(row, 0, term, key_f)
         ws.write(row, 1, text, wrap_f)
