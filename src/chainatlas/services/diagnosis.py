@@ -38,7 +38,7 @@ def write_diagnosis(
     if fmt == "xlsx":
         assert out is not None
         out.parent.mkdir(parents=True, exist_ok=True)
-        diagnosis_xlsx(diagnosis, out)
+        diagnosis_xlsx(diagnosis, out, lang=lang)
         return ""
     if fmt == "table":
         from chainatlas.briefing.table import render_text
