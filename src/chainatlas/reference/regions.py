@@ -106,6 +106,12 @@ def _inherit_coordinates(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@cache
+def region_codes() -> frozenset[str]:
+    """Every valid region code, for validating input."""
+    return frozenset(load_regions()["region_code"].to_list())
+
+
 def region_name(code: str) -> str:
     hit = load_regions().filter(pl.col("region_code") == code)
     return str(hit["name"][0]) if hit.height else code

@@ -12,7 +12,7 @@ import polars as pl
 from chainatlas.atlas.model import Chain
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
-from chainatlas.reference.regions import load_regions
+from chainatlas.reference.regions import region_codes
 from chainatlas.services.load import classify_in_chunks, load_enterprises, load_links
 from chainatlas.settings import Settings
 
@@ -38,7 +38,7 @@ def _validated(file: Path, kind: str, errors: Path | None) -> tuple[pl.DataFrame
         raise UserError(f"文件不存在：{file}", f"no such file: {file}")
     raw = read_table(file, kind="enterprises" if kind == "enterprises" else "supply_links")
     if kind == "enterprises":
-        result = validate_enterprises(raw, set(load_regions()["region_code"].to_list()))
+        result = validate_enterprises(raw, region_codes())
     else:
         result = validate_links(raw, None)
     error_path = None

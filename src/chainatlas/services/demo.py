@@ -77,7 +77,7 @@ def run_demo(
     from chainatlas.ingest.enterprises import validate_enterprises
     from chainatlas.ingest.links import validate_links
     from chainatlas.ingest.readers import read_table
-    from chainatlas.reference.regions import load_regions
+    from chainatlas.reference.regions import region_codes
 
     target = settings.warehouse_path
     _guard_real_data(target)
@@ -93,7 +93,7 @@ def run_demo(
     for stale in (building, building.with_name(building.name + ".wal")):
         stale.unlink(missing_ok=True)
     t = time.perf_counter()
-    regions = set(load_regions()["region_code"].to_list())
+    regions = region_codes()
     firms = validate_enterprises(read_table(data_dir / "enterprises.parquet"), regions)
     links = validate_links(read_table(data_dir / "supply_links.parquet"), None)
     result.timings["validate"] = time.perf_counter() - t
