@@ -23,6 +23,8 @@ def test_regions_cover_china_with_levels_parents_and_coordinates() -> None:
 
 def test_full_names_and_descendants() -> None:
     assert region_full_name("450481") == "广西壮族自治区梧州市岑溪市"
+    assert region_full_name("110100") == "北京市"  # the municipality named once
+    assert region_full_name("110105") == "北京市朝阳区"
     assert set(descendants("450400")) == {
         "450400",
         "450403",

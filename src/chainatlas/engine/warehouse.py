@@ -48,7 +48,11 @@ class Warehouse:
         return self.ibis.table(name)
 
     def has_table(self, name: str) -> bool:
-        return name in self.ibis.list_tables()
+        # the catalogue directly: ibis' list_tables trips a DuckDB deprecation warning
+        row = self.raw.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+        ).fetchone()
+        return bool(row and row[0])
 
     def to_polars(self, expr: ibis.Expr) -> pl.DataFrame:
         return self.ibis.to_polars(expr)

@@ -125,7 +125,9 @@ def region_full_name(code: str) -> str:
     parts: list[str] = []
     cursor: str | None = code
     while cursor is not None and cursor in names:
-        parts.append(names[cursor])
+        # a municipality's city level repeats its name (北京市 › 北京市): say it once
+        if not parts or parts[-1] != names[cursor]:
+            parts.append(names[cursor])
         cursor = parents.get(cursor)
     return "".join(reversed(parts)) or code
 
