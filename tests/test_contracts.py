@@ -17,3 +17,18 @@ def test_diagnosis_schema_is_published() -> None:
 def test_chain_template_schema_is_published() -> None:
     published = json.loads((DOCS / "chain-template-1.schema.json").read_text("utf-8"))
     assert published == template_schema()
+
+
+def test_analytics_schemas_are_published() -> None:
+    from chainatlas.diagnose.opportunities import Opportunities
+    from chainatlas.services.peers import PeerRegions, RegionComparison
+    from chainatlas.services.trends import RegionTrends
+
+    for name, model in [
+        ("opportunities-1", Opportunities),
+        ("trends-1", RegionTrends),
+        ("peers-1", PeerRegions),
+        ("comparison-1", RegionComparison),
+    ]:
+        published = json.loads((DOCS / f"{name}.schema.json").read_text("utf-8"))
+        assert published == model.model_json_schema(by_alias=True), name

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from chainatlas.atlas.model import Chain
@@ -283,6 +284,255 @@ def diagnose(
         sys.stdout.write(text)
     else:
         err_console.print(f"已写入 / written: {out}")
+
+
+class AnalysisFormat(StrEnum):
+    table = "table"
+    json = "json"
+    xlsx = "xlsx"
+
+
+def _emit(
+    fmt: AnalysisFormat,
+    out: Path | None,
+    *,
+    table: Callable[[], RenderableType],
+    json_text: Callable[[], str],
+    xlsx: Callable[[Path], None],
+) -> None:
+    """Print or write one analysis result: table to the terminal, json to stdout or --out,
+    xlsx to --out (required)."""
+    if fmt is AnalysisFormat.xlsx and out is None:
+        fail("xlsx 需要 --out 文件 / xlsx needs --out FILE")
+    if fmt is AnalysisFormat.table:
+        console.print(table())
+        return
+    if out is None:
+        sys.stdout.write(json_text())
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt is AnalysisFormat.json:
+        out.write_text(json_text(), "utf-8")
+    else:
+        xlsx(out)
+    err_console.print(f"已写入 / written: {out}")
+
+
+@app.command()
+def opportunities(
+    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
+    chain: Annotated[
+        str | None, typer.Option("--chain", "-c", help="只看一条链 / one chain only")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="前 N 项 / first N")] = 20,
+    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+) -> None:
+    """发展机会：尚未具备的环节与产业链，按可行性与价值排序 / opportunities: nodes and chains
+    the region does not hold yet, ranked by feasibility (density) and value (COG, PCI, growth)."""
+    from chainatlas.services.opportunities import (
+        opportunities_table,
+        opportunities_xlsx,
+        run_opportunities,
+    )
+
+    result = run_opportunities(settings(), _atlas(), region, chain_id=chain, top=top)
+    _emit(
+        fmt,
+        out,
+        table=lambda: opportunities_table(result, lang),
+        json_text=lambda: result.to_json() + "\n",
+        xlsx=lambda path: opportunities_xlsx(result, path, lang),
+    )
+
+
+@app.command()
+def trends(
+    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
+    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    years: Annotated[int, typer.Option("--years", help="比较年数 / years back")] = 5,
+    as_of: Annotated[int | None, typer.Option("--as-of", help="截至年份 / up to year")] = None,
+    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+) -> None:
+    """趋势：新设、注销、净增，LQ 今昔与集群象限 / trends: births, deaths, net change, LQ now vs
+    N years ago, cluster quadrant per node."""
+    from chainatlas.briefing.analysis import trends_view, trends_xlsx
+    from chainatlas.services.trends import region_trends
+
+    result = region_trends(settings(), chain, region, years=years, as_of=as_of, atlas=_atlas())
+    _emit(
+        fmt,
+        out,
+        table=lambda: trends_view(result, lang),
+        json_text=lambda: result.to_json() + "\n",
+        xlsx=lambda path: trends_xlsx(result, path, lang),
+    )
+
+
+class Transform(StrEnum):
+    log1p = "log1p"
+    raw = "raw"
+    symmetric = "symmetric"
+
+
+@app.command()
+def peers(
+    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
+    top: Annotated[int, typer.Option("--top", help="前 N 个 / first N")] = 10,
+    transform: Annotated[Transform, typer.Option("--transform")] = Transform.log1p,
+    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+) -> None:
+    """相似地区：同级地区中产业结构最相近者（RCA 余弦）/ peer regions: the most similar regions
+    of the same level by node profile (cosine on RCA)."""
+    from chainatlas.briefing.analysis import peers_view, peers_xlsx
+    from chainatlas.services.peers import peer_regions
+
+    result = peer_regions(settings(), region, top=top, transform=transform.value)
+    _emit(
+        fmt,
+        out,
+        table=lambda: peers_view(result, lang),
+        json_text=lambda: result.to_json() + "\n",
+        xlsx=lambda path: peers_xlsx(result, path, lang),
+    )
+
+
+@app.command()
+def compare(
+    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    regions: Annotated[
+        list[str], typer.Option("--region", "-r", help="地区代码，可重复，最多 10 个 / up to 10")
+    ],
+    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+) -> None:
+    """地区对比：最多 10 个地区在一条链上并列 / up to 10 regions side by side on one chain."""
+    from chainatlas.briefing.analysis import compare_view, compare_xlsx
+    from chainatlas.services.peers import compare_regions
+
+    result = compare_regions(settings(), chain, regions, atlas=_atlas())
+    _emit(
+        fmt,
+        out,
+        table=lambda: compare_view(result, lang),
+        json_text=lambda: result.to_json() + "\n",
+        xlsx=lambda path: compare_xlsx(result, path, lang),
+    )
+
+
+class DataFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _emit_frame(
+    frame: Any,
+    fmt: DataFormat,
+    out: Path | None,
+    *,
+    table: Callable[[], RenderableType],
+    json_text: Callable[[], str],
+) -> None:
+    """A data result: table on the terminal, csv or json to stdout or --out."""
+    if fmt is DataFormat.table:
+        console.print(table())
+        return
+    text = frame.write_csv() if fmt is DataFormat.csv else json_text()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, "utf-8")
+    err_console.print(f"已写入 / written: {out}")
+
+
+class TableFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def complexity(
+    input_file: Annotated[Path, typer.Option("--input", "-i", help="长表文件 / long-format file")],
+    region_col: Annotated[str, typer.Option("--region-col", help="地区列 / region column")],
+    product_col: Annotated[str, typer.Option("--product-col", help="产品列 / product column")],
+    value_col: Annotated[str, typer.Option("--value-col", help="数值列 / value column")],
+    year_col: Annotated[str | None, typer.Option("--year-col", help="年份列 / year column")] = None,
+    rca_threshold: Annotated[float, typer.Option("--rca-threshold")] = 1.0,
+    exclude_self: Annotated[
+        bool,
+        typer.Option(
+            "--density-excludes-self", help="密度不含自身 / density without the node itself"
+        ),
+    ] = False,
+    fmt: Annotated[TableFormat, typer.Option("--format")] = TableFormat.csv,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+) -> None:
+    """经济复杂度：RCA、M、多样性、普遍性、ECI、PCI、密度、COI、COG（任意长表）/ economic
+    complexity of any long table (trade, employment, firm counts); equal to `ecomplexity`."""
+    from chainatlas.services.complexity import run_complexity
+
+    table = run_complexity(
+        input_file,
+        region_col=region_col,
+        product_col=product_col,
+        value_col=value_col,
+        year_col=year_col,
+        rca_threshold=rca_threshold,
+        density_excludes_self=exclude_self,
+    )
+    text = (
+        table.write_csv()
+        if fmt is TableFormat.csv
+        else json.dumps(table.to_dicts(), ensure_ascii=False, indent=1, default=str) + "\n"
+    )
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, "utf-8")
+        err_console.print(f"已写入 / written: {out} ({table.height:,} 行 / rows)")
+
+
+@app.command("io-linkages")
+def io_linkages(
+    z: Annotated[Path, typer.Option("--z", help="中间流量矩阵 Z.csv / intermediate flows")],
+    x: Annotated[Path, typer.Option("--x", help="总产出 x.csv / total output")],
+    fmt: Annotated[DataFormat, typer.Option("--format")] = DataFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    matrices: Annotated[
+        bool, typer.Option("--matrices", help="json 中包含 A、L、B、G / include A, L, B, G in json")
+    ] = False,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+) -> None:
+    """投入产出关联：后向/前向关联、关键部门、乘数 / input-output linkages: backward (Leontief)
+    and forward (Ghosh), Rasmussen-normalised, key sectors, multipliers (docs/io-tables.md)."""
+    from chainatlas.briefing.frames import frame_table
+    from chainatlas.services.io_tables import (
+        LINKAGE_COLUMNS,
+        io_result_dict,
+        linkage_display,
+        run_io_linkages,
+    )
+
+    result = run_io_linkages(z, x)
+    _emit_frame(
+        result.linkages,
+        fmt,
+        out,
+        table=lambda: frame_table(linkage_display(result, lang), LINKAGE_COLUMNS, lang=lang),
+        json_text=lambda: (
+            json.dumps(io_result_dict(result, matrices=matrices), ensure_ascii=False, indent=2)
+            + "\n"
+        ),
+    )
 
 
 @app.command()

@@ -42,6 +42,18 @@ class ClassifyWeights(BaseModel):
     ancillary_max: float = 0.45
 
 
+class OpportunityWeights(BaseModel):
+    """Weights of the opportunity score: feasibility (density) against value (COG, PCI,
+    national growth); each component is a percentile rank in [0, 1] among the region's
+    candidates, so the weights read as shares."""
+
+    density: float = 0.5
+    cog: float = 0.2
+    pci: float = 0.15
+    growth: float = 0.15
+    growth_years: int = 5
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAINATLAS_", env_nested_delimiter="__")
 
@@ -50,6 +62,7 @@ class Settings(BaseSettings):
     status: StatusThresholds = StatusThresholds()
     lead_firm: LeadFirmWeights = LeadFirmWeights()
     classify: ClassifyWeights = ClassifyWeights()
+    opportunity: OpportunityWeights = OpportunityWeights()
     demo_region: str = "450400"
 
     @property
