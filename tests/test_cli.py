@@ -209,3 +209,77 @@ def test_reclassify_after_a_user_template_is_added(tmp_path: Path) -> None:
         CHAINATLAS_CHAINS_DIR=str(mine),
     )
     assert json.loads(diagnosis.stdout)["nodes"][0]["firm_count"] == 1
+
+
+def test_analytics_commands(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    furniture = [
+        [
+            make_uscc("440106", 500 + i),
+            f"广州测试家具{i}有限公司",
+            "440106",
+            "2110",
+            "2016-03-01",
+            "300",
+            "实木家具制造；家具销售",
+            "实木家具",
+            "",
+        ]
+        for i in range(5)
+    ]
+    rows = good_rows(4) + good_rows(3, start=20, region="440106") + furniture
+    loaded = run(["ingest", "enterprises", str(write_firms(tmp_path / "f.csv", rows))], home)
+    assert loaded.returncode == 0, loaded.stderr
+
+    result = run(["opportunities", "-r", "450400", "--format", "json"], home)
+    assert result.returncode == 0, result.stderr
+    opp = json.loads(result.stdout)
+    assert opp["schema"] == "chainatlas.opportunities/1" and opp["regions_compared"] == 2
+    assert opp["items"] and {i["kind"] for i in opp["items"]} <= {"build", "extend", "fill"}
+
+    out = tmp_path / "trends.xlsx"
+    result = run(
+        ["trends", "-r", "450400", "-c", "sugarcane", "--format", "xlsx", "--out", str(out)], home
+    )
+    assert result.returncode == 0, result.stderr
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out).worksheets[0]
+    assert sheet.cell(1, 1).value == "环节" and sheet.max_row > 2
+
+    peers = json.loads(run(["peers", "-r", "450400", "--format", "json"], home).stdout)
+    assert [p["code"] for p in peers["peers"]] == ["440100"]
+    compared = run(
+        ["compare", "-c", "sugarcane", "-r", "450400", "-r", "440100", "--format", "json"], home
+    )
+    assert json.loads(compared.stdout)["schema"] == "chainatlas.comparison/1"
+
+    table = tmp_path / "long.csv"
+    table.write_text("地区,产品,值\nA,x,10\nA,y,0\nB,x,5\nB,y,5\nC,y,8\nC,z,2\n", "utf-8")
+    args = ["complexity", "-i", str(table), "--region-col", "地区", "--product-col", "产品"]
+    result = run([*args, "--value-col", "值"], home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("地区,产品,值,rca,mcp")
+    result = run([*args, "--value-col", "数量"], home)
+    assert result.returncode == 1 and "数量" in result.stderr and "Traceback" not in result.stderr
+
+    io = Path(__file__).parent / "data" / "io"
+    result = run(
+        [
+            "io-linkages",
+            "--z",
+            str(io / "mb2_Z.csv"),
+            "--x",
+            str(io / "mb2_x.csv"),
+            "--format",
+            "json",
+        ],
+        home,
+    )
+    assert result.returncode == 0, result.stderr
+    assert {s["sector"] for s in json.loads(result.stdout)["linkages"]} == {
+        "agriculture",
+        "manufacturing",
+    }
+    result = run(["io-linkages", "--z", str(io / "mb2_Z.csv"), "--x", str(io / "toy_x.csv")], home)
+    assert result.returncode == 1 and "agriculture" in result.stderr
