@@ -426,6 +426,41 @@ def compare(
     )
 
 
+@app.command()
+def briefing(
+    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
+    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
+    maps: Annotated[
+        str | None, typer.Option("--maps", help="图，逗号分隔 / maps, comma-separated")
+    ] = None,
+    lists: Annotated[
+        str | None, typer.Option("--lists", help="清单，逗号分隔 / lists, comma-separated")
+    ] = None,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+) -> None:
+    """简报包：N 张图、N 张清单（XLSX、PDF、PNG、SVG）/ the briefing pack: maps and lists as
+    one workbook, one A4 PDF, and each map as PNG and SVG (docs/briefing.md)."""
+    from chainatlas.briefing.pack import DEFAULT_LISTS, DEFAULT_MAPS
+    from chainatlas.services.briefing import build_briefing
+
+    def ids(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(x.strip() for x in text.split(",") if x.strip()) if text else default
+
+    with err_console.status("生成简报 / building the briefing pack…"):
+        result = build_briefing(
+            settings(),
+            _atlas(),
+            region,
+            chain,
+            out,
+            maps=ids(maps, DEFAULT_MAPS),
+            lists=ids(lists, DEFAULT_LISTS),
+            lang=lang,
+        )
+    console.print(result.render())
+
+
 class DataFormat(StrEnum):
     table = "table"
     csv = "csv"

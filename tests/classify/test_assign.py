@@ -1,8 +1,10 @@
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainatlas.atlas import load_atlas
-from chainatlas.classify import build_vocabulary, classify
+from chainatlas.classify import ASSIGNMENT_SCHEMA, build_vocabulary, classify
 
 VOCAB = build_vocabulary({"sugarcane": load_atlas()["sugarcane"]})
 
@@ -150,3 +152,126 @@ def test_a_child_node_replaces_its_parent() -> None:
         classify(frame, vocab).filter(pl.col("chain_id") == "integrated_circuit")["node_id"]
     )
     assert "mcu_design" in nodes and "chip_design" not in nodes
+
+
+def test_noisy_or_is_the_correctly_rounded_product() -> None:
+    # 白砂糖 in products (0.6), 甘蔗制糖 and 机制糖 in the scope (0.45 each), one node:
+    # 1 − 0.4 · 0.55 · 0.55 = 0.879 — the double nearest 0.879, as the compensated sum of logs
+    # gives (a plain left-to-right sum would give 0.8789999999999999), and 1340 adds 0.35
+    got = run(
+        [
+            ("kw", None, "甘蔗制糖；机制糖生产", "白砂糖"),
+            ("kw_code", "1340", "甘蔗制糖；机制糖生产", "白砂糖"),
+        ]
+    )
+    assert got["kw"]["raw_sugar_milling"] == (0.879, "keyword")
+    assert got["kw_code"]["raw_sugar_milling"] == (1 - 0.121 * 0.65, "keyword+code")
+
+
+def test_evidence_lists_the_counted_keywords_in_keyword_order_then_the_code() -> None:
+    frame = pl.DataFrame(
+        {
+            "uscc": ["kw_code", "code"],
+            "industry_code": ["1340", "0133"],
+            # 白砂糖 twice and in both fields counts once; 白砂糖批发 voids only its occurrence
+            "business_scope": ["白砂糖批发；甘蔗制糖；白砂糖生产", "一般项目：农产品收购"],
+            "products": ["白砂糖", None],
+        }
+    )
+    out = classify(frame, VOCAB)
+    assert out.select("uscc", "node_id", "method", "evidence").rows() == [
+        ("kw_code", "raw_sugar_milling", "keyword+code", "kw:甘蔗制糖,白砂糖;code:1340"),
+        ("code", "cane_planting", "code", "code:0133"),
+    ]
+
+
+TOY_SHARED = """\
+id: shared
+name_zh: 共享词链
+name_en: Shared words
+nodes:
+  - {id: a, name_zh: 甲, name_en: A, stage: upstream, industry_codes: ["2611"], include: [甲料, 通用件]}
+  - {id: b, name_zh: 乙, name_en: B, stage: midstream, industry_codes: ["3311"], include: [乙件, 通用件], exclude: [甲料]}
+edges:
+  - {supplier: a, customer: b}
+"""
+
+
+def test_a_keyword_of_several_nodes_counts_for_each_and_an_exclusion_for_its_own_node() -> None:
+    from chainatlas.atlas import parse_template
+
+    vocab = build_vocabulary({"shared": parse_template(TOY_SHARED, "shared.yaml")})
+    frame = pl.DataFrame(
+        {
+            "uscc": ["both", "a_only"],
+            "industry_code": [None, None],
+            # 通用件 (a product of a and of b) counts for both; in the second firm 甲料 (an
+            # exclude of b, standing apart) voids b, which rests on 通用件 alone, and counts for a
+            "business_scope": ["乙件", "甲料"],
+            "products": ["通用件", "通用件"],
+        },
+        schema_overrides={"industry_code": pl.String},
+    )
+    out = classify(frame, vocab).select("uscc", "node_id", "score", "evidence").rows()
+    assert out == [
+        ("both", "a", 0.6, "kw:通用件"),
+        ("both", "b", pytest.approx(1 - 0.4 * 0.55), "kw:乙件,通用件"),
+        ("a_only", "a", pytest.approx(1 - 0.4 * 0.55), "kw:甲料,通用件"),
+    ]
+
+
+def test_columns_with_no_value_at_all_read_as_empty_text() -> None:
+    # built from Python values, an all-empty column has the Null dtype
+    frame = pl.DataFrame(
+        {"uscc": ["a"], "industry_code": [None], "business_scope": ["甘蔗制糖"], "products": [None]}
+    )
+    assert frame.schema["products"] == pl.Null
+    out = classify(frame, VOCAB)
+    assert out.select("node_id", "method", "evidence").rows() == [
+        ("raw_sugar_milling", "keyword", "kw:甘蔗制糖")
+    ]
+
+
+def test_empty_input_gives_the_empty_assignment_frame() -> None:
+    empty = pl.DataFrame(schema={"uscc": pl.String, "business_scope": pl.String})
+    out = classify(empty, VOCAB)
+    assert out.height == 0 and out.schema == pl.Schema(ASSIGNMENT_SCHEMA)
+
+
+POOL = [
+    ("1340", "甘蔗制糖；白砂糖生产；食糖仓储", "白砂糖"),
+    (None, "白砂糖批发；食品销售", None),
+    (None, "糖果生产（原料：白砂糖）", None),
+    ("0133", "一般项目：农产品收购", None),
+    ("0133", "蔗渣制浆", None),
+    (None, "蔗渣发电；酵母生产", None),
+    ("1340", "一般项目：食品销售", None),
+    (None, "日用百货销售", "洗衣粉"),
+    (None, "甘蔗制糖；机制糖生产", "白砂糖"),
+    (None, None, None),
+]
+
+
+@given(
+    picks=st.lists(st.integers(0, len(POOL) - 1), min_size=2, max_size=40),
+    threads=st.integers(2, 6),
+)
+@settings(max_examples=40, deadline=None)
+def test_splitting_over_threads_changes_nothing(picks: list[int], threads: int) -> None:
+    frame = pl.DataFrame(
+        [(f"f{i}", *POOL[p]) for i, p in enumerate(picks)],
+        schema={
+            "uscc": pl.String,
+            "industry_code": pl.String,
+            "business_scope": pl.String,
+            "products": pl.String,
+        },
+        orient="row",
+    )
+    one = classify(frame, VOCAB, threads=1)
+    assert classify(frame, VOCAB, threads=threads).equals(one)
+    # ordered by input row, then by node
+    order = {f"f{i}": i for i in range(len(picks))}
+    keys = [(order[u], n) for u, n in one.select("uscc", "node_id").rows()]
+    node_rank = {n: i for i, n in enumerate(VOCAB.nodes["node_id"])}
+    assert keys == sorted(keys, key=lambda k: (k[0], node_rank[k[1]]))

@@ -19,13 +19,31 @@ Evidence per (enterprise, chain, node):
   business, and the main business is what places a firm on a chain; when a firm has only
   lone mentions, the one named first wins.
 Assignments below `min_score` are dropped. One firm may sit on several nodes.
+
+How it runs: one Aho-Corasick pass per text column (Polars `str.extract_many`), hits cast to
+keyword ids through an Enum, then every rule on integer numpy arrays sorted by one packed key
+(row, node, keyword): grouping is a scan over sorted keys, joins are CSR gathers or binary
+searches. Only the few firms an exclusion touches are rescanned with positions, and strings
+are built only for the assignments kept. Firms are independent, so a large frame is split
+into contiguous row ranges classified in parallel threads (Polars, numpy and pyarrow release
+the GIL); the output is the same for any split.
 """
 
 from __future__ import annotations
 
-import polars as pl
+import importlib
+import os
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-from chainatlas.classify.vocabulary import Vocabulary
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from chainatlas.classify.vocabulary import Lookup, Vocabulary
 from chainatlas.settings import ClassifyWeights
 
 ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
@@ -37,86 +55,163 @@ ASSIGNMENT_SCHEMA: dict[str, pl.DataType] = {
     "evidence": pl.String(),
 }
 
-TEXT_COLUMNS = ("products", "business_scope")
+TEXT_COLUMNS = ("products", "business_scope")  # field 0, field 1
 K = ["_row", "node_idx"]
+METHODS = ("code", "keyword", "keyword+code")  # method ids 0, 1, 2
+# each part pays fixed costs (automaton builds, ~70 ms CPU): below this many rows per
+# thread, splitting costs more than it saves when the other core is busy
+MIN_ROWS_PER_THREAD = 200_000
+_NOT_FOUND = 1 << 30
 
 
-def _keyword_ids(found: pl.DataFrame, vocab: Vocabulary) -> pl.DataFrame:
-    """Map matched text to keyword ids; only ASCII hits in another case need upper-casing."""
-    ids = vocab.pattern_ids
-    mapped = found.with_columns(
-        pl.col("kw").replace_strict(ids, default=None, return_dtype=pl.UInt32).alias("kw_id")
+def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated index ranges [start_i, stop_i): (i of each index, the index)."""
+    counts = stop - start
+    owner = np.repeat(np.arange(len(start)), counts)
+    first = np.cumsum(counts) - counts
+    index = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(first - start, counts)
+    return owner, index
+
+
+def _present(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which `keys` occur in the sorted `sorted_keys`, and where (the first equal position)."""
+    at = np.searchsorted(sorted_keys, keys)
+    inside = at < len(sorted_keys)
+    found = np.zeros(len(keys), dtype=bool)
+    found[inside] = sorted_keys[at[inside]] == keys[inside]
+    return found, at
+
+
+def _group_starts(keys: np.ndarray) -> np.ndarray:
+    """Start offsets of the runs of equal values in sorted `keys`."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+
+
+def _keyword_ids(words: pl.Series, lookup: Lookup) -> np.ndarray:
+    """Matched text → keyword ids; only ASCII hits in another case need upper-casing."""
+    ids = words.cast(lookup.pattern_enum, strict=False)
+    missing = ids.is_null()
+    out = ids.to_physical().fill_null(0).to_numpy().astype(np.int64)
+    if missing.any():
+        fixed = words.filter(missing).str.to_uppercase().cast(lookup.pattern_enum)
+        out[missing.to_numpy()] = fixed.to_physical().to_numpy()
+    return out
+
+
+@dataclass(frozen=True)
+class _Packing:
+    """One int64 key per keyword hit: row, pair and field bit side by side in bit fields,
+    pair = (node, keyword, exclude) numbered in that order, bit = 1 when found in the field of
+    the larger weight. Sorting the keys groups hits by firm, then node, then keyword, and puts
+    the heavier field last in each keyword's run; fields come back by shifts and masks."""
+
+    pair_bits: int
+    heavier: int  # the field whose keywords weigh more (0 products, 1 business_scope)
+
+    @property
+    def row_shift(self) -> int:
+        return self.pair_bits + 1
+
+    def row(self, keys: np.ndarray) -> np.ndarray:
+        return keys >> self.row_shift
+
+    def pair(self, keys: np.ndarray) -> np.ndarray:
+        return (keys >> 1) & ((1 << self.pair_bits) - 1)
+
+
+def _firm_node(row: np.ndarray, node: np.ndarray, lookup: Lookup) -> np.ndarray:
+    """One sortable int64 key per (row, node)."""
+    return (row << lookup.node_bits) | node
+
+
+@dataclass
+class _Scan:
+    """What one automaton pass per text column found.
+
+    packed / exclude: one key per (occurrence, pair of its keyword), see `_Packing`;
+    occurrences: per field, the row and keyword id of every occurrence in text order.
+    """
+
+    packed: np.ndarray
+    exclude: np.ndarray
+    occurrences: list[tuple[np.ndarray, np.ndarray]]
+
+
+def _scan(frame: pl.DataFrame, vocab: Vocabulary, packing: _Packing) -> _Scan:
+    """Keyword occurrences in the text columns — one automaton pass per column, the columns
+    in parallel — one key per (node, exclude) pair of the keyword."""
+    lookup = vocab.lookup
+    found = frame.select(
+        pl.col(c).str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
+        for c in TEXT_COLUMNS
     )
-    missing = mapped.filter(pl.col("kw_id").is_null())
-    if not missing.height:
-        return mapped
-    fixed = missing.with_columns(
-        pl.col("kw").str.to_uppercase().replace_strict(ids, return_dtype=pl.UInt32).alias("kw_id")
-    )
-    return pl.concat([mapped.filter(pl.col("kw_id").is_not_null()), fixed])
+    all_rows = np.arange(frame.height, dtype=np.int64)
+    bases, pairs, occurrences = [], [], []
+    for field, column in enumerate(TEXT_COLUMNS):
+        lists = found.get_column(column)
+        kw = _keyword_ids(lists.explode(empty_as_null=False, keep_nulls=False), lookup)
+        row = np.repeat(all_rows, lists.list.len().fill_null(0).to_numpy())
+        occurrences.append((row, kw))
+        base = (row << packing.row_shift) | int(field == packing.heavier)
+        single = lookup.kw_single[kw]
+        if single.all():
+            bases.append(base)
+            pairs.append(lookup.kw_first_pair[kw])
+            continue
+        bases.append(base[single])
+        pairs.append(lookup.kw_first_pair[kw[single]])
+        # keywords of several nodes (or include here, exclude there): one key per pair
+        several = np.flatnonzero(~single)
+        hit, at = _ranges(lookup.kw_start[kw[several]], lookup.kw_start[kw[several] + 1])
+        bases.append(base[several[hit]])
+        pairs.append(lookup.kw_pairs[at])
+    pair = np.concatenate(pairs)
+    packed = np.concatenate(bases) | (pair << 1)
+    return _Scan(packed, lookup.pair_exclude[pair], occurrences)
 
 
-def _scan(frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights) -> pl.DataFrame:
-    """Keywords found in the text columns — one automaton pass per column, the columns in
-    parallel: _row, kw_id, field, w."""
-    matches = frame.select(
-        "_row",
-        *[
-            pl.col(c)
-            .str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
-            .alias(c)
-            for c in TEXT_COLUMNS
-        ],
-    )
-    weight = {"products": weights.product_keyword, "business_scope": weights.scope_keyword}
+def _spans(frame: pl.DataFrame, rows: np.ndarray, scan: _Scan, vocab: Vocabulary) -> pl.DataFrame:
+    """Byte spans of the keyword occurrences in the given (sorted) rows: _row, kw_id, field,
+    start, end. Only positions are searched again: `find_many` reports the occurrences in
+    the order `extract_many` did, so the keyword ids come from the first pass."""
+    lookup = vocab.lookup
+    wanted = np.zeros(frame.height, dtype=bool)
+    wanted[rows] = True
+    subset = frame[rows]
     parts = []
-    for column in TEXT_COLUMNS:
-        found = (
-            matches.select("_row", pl.col(column).alias("kw"))
-            .filter(pl.col("kw").list.len() > 0)
-            .explode("kw")
+    for field, (row, kw) in enumerate(scan.occurrences):
+        start = (
+            subset.get_column(TEXT_COLUMNS[field])
+            .str.find_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True)
+            .explode(empty_as_null=False, keep_nulls=False)
+            .cast(pl.Int64)
+            .to_numpy()
         )
+        mine = wanted[row]
+        kw_mine = kw[mine]
+        if len(start) != len(kw_mine):  # the two passes disagree: a bug, never an input error
+            raise RuntimeError("keyword positions do not line up with the keywords found")
         parts.append(
-            _keyword_ids(found, vocab).select(
-                "_row", "kw_id", pl.lit(column).alias("field"), pl.lit(weight[column]).alias("w")
+            pl.DataFrame(
+                {
+                    "_row": row[mine],
+                    "kw_id": pl.Series(kw_mine, dtype=pl.UInt32),
+                    "field": pl.Series(np.full(len(start), field), dtype=pl.Int8),
+                    "start": start,
+                    "end": start + lookup.pattern_bytes[kw_mine],
+                }
             )
         )
     return pl.concat(parts)
 
 
-def _positions(frame: pl.DataFrame, column: str, vocab: Vocabulary) -> pl.DataFrame:
-    """Keyword occurrences with byte spans: _row, kw_id, field, start, end."""
-    text = pl.col(column)
-    found = frame.select(
-        "_row",
-        text.str.extract_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True).alias(
-            "kw"
-        ),
-        text.str.find_many(vocab.patterns, overlapping=True, ascii_case_insensitive=True).alias(
-            "start"
-        ),
-    ).filter(pl.col("kw").list.len() > 0)
-    return found.explode("kw", "start").select(
-        "_row",
-        pl.col("kw")
-        .str.to_uppercase()
-        .replace_strict(vocab.pattern_ids, return_dtype=pl.UInt32)
-        .alias("kw_id"),
-        pl.lit(column).alias("field"),
-        pl.col("start").cast(pl.Int64),
-        (pl.col("start") + pl.col("kw").str.len_bytes()).cast(pl.Int64).alias("end"),
-    )
-
-
 def _apply_exclusions(
-    frame: pl.DataFrame, positive: pl.DataFrame, vocab: Vocabulary
+    spans: pl.DataFrame, positive: pl.DataFrame, vocab: Vocabulary
 ) -> pl.DataFrame:
-    """Drop keyword hits voided by exclude keywords, using occurrence spans.
-
-    Only the few firms where an exclude keyword meets positive evidence for the same node
-    are rescanned with positions.
-    """
-    spans = pl.concat([_positions(frame, c, vocab) for c in TEXT_COLUMNS])
+    """Drop keyword hits voided by exclude keywords, using occurrence spans of the firms
+    where an exclude keyword meets positive evidence for the same node."""
     spans = spans.join(vocab.keywords, on="kw_id")
     pos = spans.filter(~pl.col("exclude"))
     neg = spans.filter(pl.col("exclude"))
@@ -153,194 +248,409 @@ def _apply_exclusions(
     return positive.join(apart.join(lone.select(K), on=K), on=K, how="anti")
 
 
-def keyword_evidence(
+def _without_exclusions(
+    frame: pl.DataFrame, scan: _Scan, vocab: Vocabulary, packing: _Packing
+) -> np.ndarray:
+    """The positive hits that count, as sorted packed keys: exclude hits removed, and
+    in the firms where an exclude keyword meets positive evidence for the same node, the
+    occurrences it voids."""
+    lookup = vocab.lookup
+    packed, exclude = scan.packed, scan.exclude
+    if not exclude.any():
+        packed.sort()
+        return packed
+    positive = packed[~exclude]
+    positive.sort()
+    negative = packed[exclude]
+
+    def firm_node(keys: np.ndarray, row: np.ndarray) -> np.ndarray:
+        return _firm_node(row, lookup.pair_node[packing.pair(keys)], lookup)
+
+    # only firms with an exclude hit can be touched: narrow to them before any key search
+    negative_row = packing.row(negative)
+    has_negative = np.zeros(frame.height, dtype=bool)
+    has_negative[negative_row] = True
+    positive_row = packing.row(positive)
+    near = np.flatnonzero(has_negative[positive_row])
+    # pairs are numbered node first, so the firm-node keys of sorted hits are sorted too
+    touching, _ = _present(
+        firm_node(positive[near], positive_row[near]), firm_node(negative, negative_row)
+    )
+    touched_rows = np.unique(negative_row[touching])
+    if not len(touched_rows):
+        return positive
+    touched = np.zeros(frame.height, dtype=bool)
+    touched[touched_rows] = True
+    at = near[touched[positive_row[near]]]
+    mine = positive[at]
+    pair = packing.pair(mine)
+    kept = _apply_exclusions(
+        _spans(frame, touched_rows, scan, vocab),
+        pl.DataFrame(
+            {
+                "_row": positive_row[at],
+                "node_idx": pl.Series(lookup.pair_node[pair], dtype=pl.UInt32),
+                "kw_id": pl.Series(lookup.pair_kw[pair], dtype=pl.UInt32),
+                "field": pl.Series(
+                    np.where(mine & 1, packing.heavier, 1 - packing.heavier), dtype=pl.Int8
+                ),
+                "_at": at,
+            }
+        ),
+        vocab,
+    )
+    keep = np.ones(len(positive), dtype=bool)
+    keep[at] = False
+    keep[kept.get_column("_at").to_numpy()] = True
+    return positive[keep]
+
+
+def _noisy_or(n_light: np.ndarray, n_heavy: np.ndarray, light: float, heavy: float) -> np.ndarray:
+    """1 − Π(1 − wᵢ) over n_light keywords of the lighter weight and n_heavy of the heavier.
+
+    Computed as 1 − exp(Σ log(1 − wᵢ)) with Polars' log and exp and a Kahan-compensated sum,
+    as Polars' group-by sum is: with the lighter terms first it gives bit for bit the scores
+    of the Polars aggregation this replaces (a plain sum differs in the last bit, 0.879 →
+    0.8789999999999999). There are only two weights, so the score depends on the two counts
+    alone and is read from a small table.
+    """
+    if not len(n_light):
+        return np.zeros(0)
+    log_light, log_heavy = pl.Series([1 - light, 1 - heavy]).log().to_list()
+    # running Kahan state after l lighter terms, for every l, then h heavier ones on top
+    total = np.zeros(int(n_light.max()) + 1)
+    compensation = np.zeros_like(total)
+    for count in range(1, len(total)):
+        y = log_light - compensation[count - 1]
+        total[count] = total[count - 1] + y
+        compensation[count] = (total[count] - total[count - 1]) - y
+    table = np.zeros((len(total), int(n_heavy.max()) + 1))
+    table[:, 0] = total
+    for count in range(1, table.shape[1]):
+        y = log_heavy - compensation
+        step = total + y
+        compensation = (step - total) - y
+        total = step
+        table[:, count] = total
+    scores = (1 - pl.Series(table.ravel()).exp()).to_numpy()
+    return scores[n_light * table.shape[1] + n_heavy]
+
+
+@dataclass
+class _Evidence:
+    """The keywords that count, sorted by (row, node, keyword), grouped by (row, node)."""
+
+    kw: np.ndarray  # keyword id, per counted keyword
+    group_key: np.ndarray  # _firm_node key, per group (sorted, unique)
+    group_start: np.ndarray  # offsets into kw, length n_groups + 1
+    kw_score: np.ndarray  # noisy-or of the group's keywords
+
+
+def _keyword_evidence(
     frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights
-) -> pl.DataFrame:
-    """The keywords that count, one row per (_row, node_idx, kw_id) with its weight `w`.
+) -> _Evidence:
+    """The keywords that count, one per (row, node, keyword) with its larger weight, and the
+    noisy-or score per (row, node).
 
     An exclude keyword that contains a node keyword occurrence (白砂糖批发 ⊃ 白砂糖) cancels
     that occurrence only; one that stands apart (糖果 beside 白砂糖) marks the text as the
     confusable trade and cancels the node's keyword evidence when that evidence is a single
-    keyword.
+    keyword. A keyword found several times or in both fields counts once, with its larger
+    weight, and one found only inside a longer keyword of the same node (糖仓储 in 食糖仓储)
+    not at all.
     """
-    hits = _scan(frame, vocab, weights).join(vocab.keywords, on="kw_id")
-    positive = hits.filter(~pl.col("exclude")).drop("exclude")
-    touching = hits.filter(pl.col("exclude")).join(positive.select(K), on=K, how="semi")
-    if touching.height:
-        rows = touching.select("_row").unique()
-        subset = frame.join(rows, on="_row", how="semi")
-        untouched = positive.join(rows, on="_row", how="anti")
-        touched = positive.join(rows, on="_row", how="semi")
-        positive = pl.concat([untouched, _apply_exclusions(subset, touched, vocab)])
-    # a keyword found several times or in both fields counts once, with its larger weight,
-    # and one found only inside a longer keyword of the same node (糖仓储 in 食糖仓储) not at all
-    # (group on one packed integer key: several times faster than on three columns)
-    packed = (pl.col("_row").cast(pl.UInt64) * 65536 + pl.col("node_idx")) * 65536 + pl.col("kw_id")
-    distinct = (
-        positive.group_by(packed.alias("_k"))
-        .agg(pl.col("w").max())
+    lookup = vocab.lookup
+    field_weight = np.array([weights.product_keyword, weights.scope_keyword])
+    packing = _Packing(lookup.pair_bits, heavier=int(np.argmax(field_weight)))
+    packed = _without_exclusions(frame, _scan(frame, vocab, packing), vocab, packing)
+    # the last key of a (row, pair) run carries the run's largest weight
+    last = np.r_[(packed[1:] >> 1) != (packed[:-1] >> 1), True] if len(packed) else packed > 0
+    heavy = (packed[last] & 1).astype(bool)
+    distinct = packed[last] >> 1  # row and pair
+    pair = distinct & ((1 << lookup.pair_bits) - 1)
+    containers = lookup.is_container[pair]
+    if containers.any():
+        owner, index = _ranges(
+            lookup.nested_start[pair[containers]], lookup.nested_start[pair[containers] + 1]
+        )
+        shadowed = (distinct[containers] - pair[containers])[owner] + lookup.nested_pair[index]
+        found, at = _present(distinct, shadowed)
+        keep = np.ones(len(distinct), dtype=bool)
+        keep[at[found]] = False
+        distinct, pair, heavy = distinct[keep], pair[keep], heavy[keep]
+    key = _firm_node(distinct >> lookup.pair_bits, lookup.pair_node[pair], lookup)
+    kw = lookup.pair_kw[pair]
+    starts = _group_starts(key)
+    size = np.diff(np.r_[starts, len(key)])
+    n_heavy = np.add.reduceat(heavy.astype(np.int64), starts) if len(starts) else size
+    kw_score = _noisy_or(
+        size - n_heavy,
+        n_heavy,
+        field_weight[1 - packing.heavier],
+        field_weight[packing.heavier],
+    )
+    return _Evidence(kw, key[starts], np.r_[starts, len(key)], kw_score)
+
+
+@dataclass
+class _Assigned:
+    """Assignments as arrays sorted by (row, node); `group` indexes the evidence groups
+    (−1: placed by code alone)."""
+
+    row: np.ndarray
+    node: np.ndarray
+    score: np.ndarray
+    method: np.ndarray
+    group: np.ndarray
+
+    def take(self, mask: np.ndarray) -> _Assigned:
+        return _Assigned(
+            self.row[mask], self.node[mask], self.score[mask], self.method[mask], self.group[mask]
+        )
+
+
+def _assign(
+    code_idx: np.ndarray, evidence: _Evidence, lookup: Lookup, weights: ClassifyWeights
+) -> _Assigned:
+    """Keyword and code-only assignments, sorted by (row, node)."""
+    row = evidence.group_key >> lookup.node_bits
+    node = evidence.group_key & ((1 << lookup.node_bits) - 1)
+    agrees = lookup.code_agrees[node, code_idx[row]]
+    score = np.where(
+        agrees, 1 - (1 - evidence.kw_score) * (1 - weights.code_agrees), evidence.kw_score
+    )
+    keep = score >= weights.min_score
+    by_keyword = _Assigned(
+        row[keep],
+        node[keep],
+        score[keep],
+        np.where(agrees[keep], 2, 1),
+        np.flatnonzero(keep),
+    )
+    if weights.code_only < weights.min_score:
+        return by_keyword
+    # text outranks codes: only firms without a keyword assignment are placed by code
+    has_keyword = np.zeros(len(code_idx), dtype=bool)
+    has_keyword[by_keyword.row] = True
+    rows = np.flatnonzero(~has_keyword)
+    codes = code_idx[rows]
+    owner, index = _ranges(lookup.code_only_start[codes], lookup.code_only_start[codes + 1])
+    if not len(index):
+        return by_keyword
+    n = len(index)
+    both = _Assigned(
+        np.r_[by_keyword.row, rows[owner]],
+        np.r_[by_keyword.node, lookup.code_only_node[index]],
+        np.r_[by_keyword.score, np.full(n, weights.code_only)],
+        np.r_[by_keyword.method, np.zeros(n, dtype=np.int64)],
+        np.r_[by_keyword.group, np.full(n, -1)],
+    )
+    # two sorted runs: a stable sort merges them
+    return both.take(np.argsort(_firm_node(both.row, both.node, lookup), kind="stable"))
+
+
+def _most_specific(out: _Assigned, lookup: Lookup) -> _Assigned:
+    """A child's firm is not also its parent's."""
+    parent = lookup.parent_of[out.node]
+    child = parent >= 0
+    if not child.any():
+        return out
+    found, at = _present(
+        _firm_node(out.row, out.node, lookup), _firm_node(out.row[child], parent[child], lookup)
+    )
+    keep = np.ones(len(out.row), dtype=bool)
+    keep[at[found]] = False
+    return out.take(keep)
+
+
+def _per_row(out: _Assigned) -> tuple[np.ndarray, np.ndarray]:
+    """Each assignment's firm-wide best score and number of assignments."""
+    starts = _group_starts(out.row)
+    if not len(starts):
+        return out.score, out.row
+    counts = np.diff(np.r_[starts, len(out.row)])
+    return np.repeat(np.maximum.reduceat(out.score, starts), counts), np.repeat(counts, counts)
+
+
+def _without_side_activities(
+    out: _Assigned,
+    evidence: _Evidence,
+    frame: pl.DataFrame,
+    vocab: Vocabulary,
+    weights: ClassifyWeights,
+) -> _Assigned:
+    """Lone mentions beside a stronger assignment are dropped; among a firm's lone mentions
+    only, the one named first is kept: registry clerks list the main business first and
+    licensed side activities after it."""
+    best, _ = _per_row(out)
+    out = out.take(~((out.score <= weights.ancillary_max) & (out.score < best)))
+    best, count = _per_row(out)
+    only_lone = (best <= weights.ancillary_max) & (count > 1)
+    if not only_lone.any():
+        return out
+    lone = out.take(only_lone)
+    # the keywords that count for each lone (row, node), whatever placed it
+    found, at = _present(evidence.group_key, _firm_node(lone.row, lone.node, vocab.lookup))
+    entry = np.flatnonzero(found)
+    owner, index = _ranges(evidence.group_start[at[entry]], evidence.group_start[at[entry] + 1])
+    rows = lone.row[entry][owner]
+    unique_rows, text_of = np.unique(rows, return_inverse=True)
+    text = (
+        frame[unique_rows]
         .select(
-            (pl.col("_k") // (65536 * 65536)).cast(pl.UInt32).alias("_row"),
-            (pl.col("_k") // 65536 % 65536).cast(pl.UInt32).alias("node_idx"),
-            (pl.col("_k") % 65536).cast(pl.UInt32).alias("kw_id"),
-            "w",
+            pl.concat_str(
+                pl.col("products").fill_null(""),
+                pl.lit("\n"),
+                pl.col("business_scope").fill_null(""),
+            )
+            .str.to_uppercase()
+            .alias("text")
+        )
+        .to_series()
+    )
+    position = (
+        pl.DataFrame(
+            {
+                "entry": entry[owner],
+                "text": text.gather(text_of),
+                "word": pl.Series(vocab.patterns).gather(evidence.kw[index]),
+            }
+        )
+        .group_by("entry")
+        .agg(
+            pl.col("text")
+            .str.find(pl.col("word"), literal=True)
+            .fill_null(_NOT_FOUND)
+            .min()
+            .alias("first")
         )
     )
-    containers = vocab.nested.select("node_idx", pl.col("container_id").alias("kw_id")).unique()
-    shadowed = (
-        distinct.join(containers, on=["node_idx", "kw_id"], how="semi")  # few rows
-        .select(*K, pl.col("kw_id").alias("container_id"))
-        .join(vocab.nested, on=["node_idx", "container_id"])
+    first = np.full(len(lone.row), -1, dtype=np.int64)  # −1: no keyword, never kept
+    first[position["entry"].to_numpy()] = position["first"].to_numpy()
+    placed = lone.take(first >= 0)
+    position_placed = first[first >= 0]
+    starts = _group_starts(placed.row)
+    row_first = np.repeat(
+        np.minimum.reduceat(position_placed, starts) if len(starts) else position_placed,
+        np.diff(np.r_[starts, len(placed.row)]),
     )
-    if shadowed.height:
-        distinct = distinct.join(
-            shadowed.select(*K, "kw_id").unique(), on=[*K, "kw_id"], how="anti"
-        )
-    return distinct
+    keep = np.ones(len(out.row), dtype=bool)
+    keep[np.flatnonzero(only_lone)] = False
+    keep[np.flatnonzero(only_lone)[first >= 0][position_placed == row_first]] = True
+    return out.take(keep)
+
+
+def _named(
+    out: _Assigned,
+    evidence: _Evidence,
+    code_idx: np.ndarray,
+    frame: pl.DataFrame,
+    vocab: Vocabulary,
+) -> pl.DataFrame:
+    """Back from ids to uscc, chain_id, node_id and a readable evidence string, built for the
+    kept assignments only: "kw:a,b" + the method's code part ("", ";code:1340"), or
+    "code:1340"."""
+    lookup = vocab.lookup
+    by_text = out.group >= 0
+    start = np.where(by_text, evidence.group_start[out.group], 0)
+    stop = np.where(by_text, evidence.group_start[out.group + 1], 0)
+    _, index = _ranges(start, stop)
+    # keyword ids follow the sorted keyword list, so the words come out in order; the first
+    # word of each list is taken from the "kw:"-prefixed half of the table
+    words = evidence.kw[index]
+    offsets = np.zeros(len(out.row) + 1, dtype=np.int64)
+    np.cumsum(stop - start, out=offsets[1:])
+    words[offsets[:-1][stop > start]] += lookup.n_keywords
+    listed = pc.binary_join(
+        pa.LargeListArray.from_arrays(pa.array(offsets), lookup.evidence_words.take(words)),
+        pa.scalar(",", pa.large_string()),
+    )
+    code_part = lookup.evidence_codes.take(
+        out.method * lookup.code_agrees.shape[1] + code_idx[out.row]
+    )
+    text = pc.binary_join_element_wise(listed, code_part, pa.scalar("", pa.large_string()))
+    named = pl.DataFrame(
+        {
+            "uscc": frame.get_column("uscc").gather(out.row),
+            "chain_id": vocab.nodes.get_column("chain_id").gather(out.node),
+            "node_id": vocab.nodes.get_column("node_id").gather(out.node),
+            "score": pl.Series(out.score, dtype=pl.Float64),
+            "method": pl.Series(METHODS).gather(out.method),
+            "evidence": pl.Series(pl.from_arrow(text), dtype=pl.String),
+        }
+    )
+    return named.cast(ASSIGNMENT_SCHEMA)  # type: ignore[arg-type]
+
+
+def _classify_part(
+    frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights
+) -> pl.DataFrame:
+    lookup = vocab.lookup
+    evidence = _keyword_evidence(frame, vocab, weights)
+    code_idx = (
+        frame.get_column("industry_code")
+        .cast(lookup.code_categories, strict=False)
+        .to_physical()
+        .cast(pl.Int64)
+        .fill_null(lookup.code_agrees.shape[1] - 1)
+        .to_numpy()
+    )
+    out = _assign(code_idx, evidence, lookup, weights)
+    out = _most_specific(out, lookup)
+    out = _without_side_activities(out, evidence, frame, vocab, weights)
+    return _named(out, evidence, code_idx, frame, vocab)
+
+
+@contextmanager
+def _small_pages() -> Iterator[None]:
+    """numpy asks the kernel for transparent huge pages (madvise) for arrays of 4 MB and more.
+    The classifier allocates hundreds of MB of short-lived arrays per million rows; on a host
+    short of free huge pages every such fault stalls in memory compaction — measured here at
+    ~0.7 s of kernel time per million rows, a fifth of the work. The hint only affects speed,
+    so it is switched off for the call (numpy's runtime switch for NUMPY_MADVISE_HUGEPAGE)."""
+    multiarray = importlib.import_module("numpy._core.multiarray")
+    switch = getattr(multiarray, "_set_madvise_hugepage", None)
+    if switch is None:
+        yield
+        return
+    before = switch(False)
+    try:
+        yield
+    finally:
+        switch(before)
+
+
+def default_threads(rows: int) -> int:
+    """One thread per core (Polars' pool size), at most one per MIN_ROWS_PER_THREAD rows."""
+    return max(1, min(pl.thread_pool_size(), os.cpu_count() or 1, rows // MIN_ROWS_PER_THREAD))
 
 
 def classify(
-    frame: pl.DataFrame, vocab: Vocabulary, weights: ClassifyWeights | None = None
+    frame: pl.DataFrame,
+    vocab: Vocabulary,
+    weights: ClassifyWeights | None = None,
+    *,
+    threads: int | None = None,
 ) -> pl.DataFrame:
     """Assignments for a frame with uscc, industry_code, business_scope, products (normalised).
 
-    Returns ASSIGNMENT_SCHEMA rows; a firm on no chain yields no row.
+    Returns ASSIGNMENT_SCHEMA rows, ordered by input row then node; a firm on no chain yields
+    no row. `threads` (default: one per core, at most one per 200,000 rows) splits the frame
+    into that many contiguous parts classified in parallel; the result does not depend on it.
     """
     weights = weights or ClassifyWeights()
     for column in ("industry_code", "business_scope", "products"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-    frame = (
-        frame.select("uscc", "industry_code", *TEXT_COLUMNS)
-        .with_columns(pl.col(*TEXT_COLUMNS).fill_null(""))
-        .with_row_index("_row")
-    )
-    counted = keyword_evidence(frame, vocab, weights)
-    # noisy-or as a sum of logs: one integer-keyed aggregation, no product over lists
-    kw = (
-        counted.group_by((pl.col("_row").cast(pl.UInt64) * 65536 + pl.col("node_idx")).alias("_k"))
-        .agg((1 - (1 - pl.col("w")).log().sum().exp()).alias("kw_score"))
-        .select(
-            (pl.col("_k") // 65536).cast(pl.UInt32).alias("_row"),
-            (pl.col("_k") % 65536).cast(pl.UInt32).alias("node_idx"),
-            "kw_score",
-        )
-    )
-    codes = frame.select("_row", "industry_code").drop_nulls().join(vocab.codes, on="industry_code")
-    agrees = pl.col("industry_code").is_not_null()
-    by_keyword = (
-        kw.join(codes.select(*K, "industry_code"), on=K, how="left")
-        .with_columns(
-            pl.when(agrees)
-            .then(1 - (1 - pl.col("kw_score")) * (1 - weights.code_agrees))
-            .otherwise(pl.col("kw_score"))
-            .alias("score"),
-            pl.when(agrees)
-            .then(pl.lit("keyword+code"))
-            .otherwise(pl.lit("keyword"))
-            .alias("method"),
-        )
-        .filter(pl.col("score") >= weights.min_score)
-        .drop("kw_score")
-    )
-    by_code = (
-        codes.filter(pl.col("defining") & pl.col("unique_in_chain"))
-        .join(by_keyword.select("_row").unique(), on="_row", how="anti")
-        .select(
-            *K,
-            "industry_code",
-            pl.lit(weights.code_only).alias("score"),
-            pl.lit("code").alias("method"),
-        )
-        .filter(pl.col("score") >= weights.min_score)
-    )
-    out = pl.concat([by_keyword, by_code], how="diagonal")
-    # the most specific node wins: a child's firm is not also its parent's
-    covered = out.join(vocab.parents, on="node_idx").select(
-        "_row", pl.col("parent_idx").alias("node_idx")
-    )
-    if covered.height:
-        out = out.join(covered.unique(), on=K, how="anti")
-    best = pl.col("score").max().over("_row")
-    out = out.filter(~((pl.col("score") <= weights.ancillary_max) & (pl.col("score") < best)))
-    out = _first_mention_wins(out, counted, frame, vocab, weights)
-    return _with_names(out, counted, frame, vocab)
-
-
-def _words(vocab: Vocabulary) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"kw_id": pl.Series(range(len(vocab.patterns)), dtype=pl.UInt32), "word": vocab.patterns}
-    )
-
-
-def _first_mention_wins(
-    out: pl.DataFrame,
-    counted: pl.DataFrame,
-    frame: pl.DataFrame,
-    vocab: Vocabulary,
-    weights: ClassifyWeights,
-) -> pl.DataFrame:
-    """Among a firm's lone mentions only, keep the one named first: registry clerks list the
-    main business first and licensed side activities after it."""
-    only_lone = (pl.col("score").max().over("_row") <= weights.ancillary_max) & (
-        pl.len().over("_row") > 1
-    )
-    lone = out.filter(only_lone)
-    if not lone.height:
-        return out
-    text = pl.concat_str(pl.col("products"), pl.lit("\n"), pl.col("business_scope"))
-    placed = (
-        lone.join(counted.select(*K, "kw_id"), on=K)
-        .join(_words(vocab), on="kw_id")
-        .join(frame.select("_row", *TEXT_COLUMNS), on="_row")
-        .with_columns(
-            text.str.to_uppercase()
-            .str.find(pl.col("word"), literal=True)
-            .fill_null(1 << 30)
-            .alias("_pos")
-        )
-        .group_by(K)
-        .agg(pl.col("_pos").min())
-    )
-    first = (
-        lone.join(placed, on=K)
-        .filter(pl.col("_pos") == pl.col("_pos").min().over("_row"))
-        .select(out.columns)
-    )
-    return pl.concat([out.filter(~only_lone), first])
-
-
-def _with_names(
-    out: pl.DataFrame, counted: pl.DataFrame, frame: pl.DataFrame, vocab: Vocabulary
-) -> pl.DataFrame:
-    """Back from ids to uscc, chain_id, node_id and a readable evidence string."""
-    kept = (
-        counted.select(*K, "kw_id")
-        .join(out.filter(pl.col("method") != "code").select(K), on=K, how="semi")
-        # ids follow the sorted keyword list, so sorting ids orders the words
-        .sort(*K, "kw_id")
-    )
-    kw_text = (
-        kept.with_columns(pl.Series("word", vocab.patterns).gather(kept["kw_id"]).alias("word"))
-        .group_by(K, maintain_order=True)
-        .agg(pl.col("word"))  # a list joined afterwards: far faster than a string aggregation
-        .select(*K, pl.col("word").list.join(",").alias("_kws"))
-    )
-    code_part = pl.concat_str(pl.lit("code:"), pl.col("industry_code"))
-    evidence = (
-        pl.when(pl.col("method") == "code")
-        .then(code_part)
-        .when(pl.col("method") == "keyword+code")
-        .then(pl.concat_str(pl.lit("kw:"), pl.col("_kws"), pl.lit(";"), code_part))
-        .otherwise(pl.concat_str(pl.lit("kw:"), pl.col("_kws")))
-    )
-    out = out.join(kw_text, on=K, how="left").sort(K)
-    # ids index straight into the input and the node table: no string joins
-    named = pl.DataFrame(
-        {
-            "uscc": frame["uscc"].gather(out["_row"]),
-            "chain_id": vocab.nodes["chain_id"].gather(out["node_idx"]),
-            "node_id": vocab.nodes["node_id"].gather(out["node_idx"]),
-        }
-    ).with_columns(out.select("score", "method", evidence.alias("evidence")))
-    return named.cast(ASSIGNMENT_SCHEMA)  # type: ignore[arg-type]
+    # missing text stays null: no match, as for "" (filling would copy every text)
+    frame = frame.select("uscc", pl.col("industry_code", *TEXT_COLUMNS).cast(pl.String))
+    vocab.lookup  # built once, before any thread needs it  # noqa: B018
+    parts = threads if threads is not None else default_threads(frame.height)
+    with _small_pages():
+        if parts <= 1 or frame.height < 2:
+            return _classify_part(frame, vocab, weights)
+        step = -(-frame.height // parts)
+        slices = [frame.slice(offset, step) for offset in range(0, frame.height, step)]
+        with ThreadPoolExecutor(len(slices)) as pool:
+            results = list(pool.map(lambda part: _classify_part(part, vocab, weights), slices))
+        return pl.concat(results)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from chainatlas.atlas.model import Chain
 
@@ -40,6 +43,145 @@ class Vocabulary:
     def pattern_ids(self) -> dict[str, int]:
         return {p: i for i, p in enumerate(self.patterns)}
 
+    @cached_property
+    def lookup(self) -> Lookup:
+        """The same rules as integer arrays, built once per vocabulary."""
+        return _lookup(self)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The vocabulary's frames as dense integer arrays for the per-hit work of the classifier.
+
+    A *pair* is one row of `keywords` — (node, keyword, exclude) — numbered in (node, keyword,
+    exclude) order, so that sorting by pair id groups by node and orders each node's keywords.
+    keyword → pairs is CSR: the pairs of keyword k are `kw_pairs[kw_start[k]:kw_start[k + 1]]`;
+    `kw_first_pair` is the first of them, enough for keywords of one pair (most of them).
+    `nested_start` / `nested_pair` list, by container pair, the pairs it shadows (a node keyword
+    inside a longer keyword of the same node); `is_container` flags those container pairs.
+    `pattern_bytes` is each keyword's length in UTF-8 bytes (an ASCII case-insensitive match
+    has the keyword's length). `code_categories` is an Enum over the known industry codes; a code's physical index c
+    (unknown codes: `len(codes)`) indexes `code_agrees[node, c]` and the CSR `code_only_start` /
+    `code_only_node` of the nodes the code alone places a firm on (defining and unique in its
+    chain). `parent_of[node]` is the parent node or −1.
+    Evidence pieces: `evidence_words[k]` is keyword k, `evidence_words[n_keywords + k]` is
+    "kw:" + keyword k (the first of a list); `evidence_codes[m · (len(codes) + 1) + c]` is what
+    method m (0 code, 1 keyword, 2 keyword+code) appends for code c: "code:c", "", ";code:c".
+    """
+
+    n_keywords: int
+    n_nodes: int
+    n_pairs: int
+    node_bits: int  # bits that hold a node id / a pair id in the classifier's packed keys
+    pair_bits: int
+    pattern_enum: pl.Enum
+    pattern_bytes: np.ndarray
+    pair_node: np.ndarray
+    pair_kw: np.ndarray
+    pair_exclude: np.ndarray
+    kw_start: np.ndarray
+    kw_pairs: np.ndarray
+    kw_first_pair: np.ndarray
+    kw_single: np.ndarray
+    is_container: np.ndarray
+    nested_start: np.ndarray
+    nested_pair: np.ndarray
+    parent_of: np.ndarray
+    code_categories: pl.Enum
+    evidence_words: pa.Array
+    evidence_codes: pa.Array
+    code_agrees: np.ndarray
+    code_only_start: np.ndarray
+    code_only_node: np.ndarray
+
+
+def _csr(keys: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group `values` by integer `keys` in [0, n): (start offsets of length n + 1, values)."""
+    order = np.argsort(keys, kind="stable")
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=start[1:])
+    return start, values[order]
+
+
+def _int64(series: pl.Series) -> np.ndarray:
+    return series.to_numpy().astype(np.int64)
+
+
+def _lookup(vocab: Vocabulary) -> Lookup:
+    n_kw, n_nodes = len(vocab.patterns), vocab.nodes.height
+    pairs = vocab.keywords.sort("node_idx", "kw_id", "exclude")
+    pair_node, pair_kw = _int64(pairs["node_idx"]), _int64(pairs["kw_id"])
+    n_pairs = pairs.height
+    kw_start, kw_pairs = _csr(pair_kw, np.arange(n_pairs), n_kw)
+    kw_first_pair = np.zeros(n_kw, dtype=np.int64)
+    has_pairs = np.diff(kw_start) > 0
+    kw_first_pair[has_pairs] = kw_pairs[kw_start[:-1][has_pairs]]
+    # pair id of each positive (node, keyword)
+    positive_pair = {
+        (node, kw): i
+        for i, (node, kw, exclude) in enumerate(
+            pairs.select("node_idx", "kw_id", "exclude").iter_rows()
+        )
+        if not exclude
+    }
+    nested = [
+        (positive_pair[(node, container)], positive_pair[(node, kw)])
+        for node, kw, container in vocab.nested.iter_rows()
+    ]
+    container_pair = np.array([c for c, _ in nested], dtype=np.int64)
+    nested_start, nested_pair = _csr(
+        container_pair, np.array([k for _, k in nested], dtype=np.int64), n_pairs
+    )
+    is_container = np.zeros(n_pairs, dtype=bool)
+    is_container[container_pair] = True
+    parent_of = np.full(n_nodes, -1, dtype=np.int64)
+    parent_of[vocab.parents["node_idx"].to_numpy()] = vocab.parents["parent_idx"].to_numpy()
+    codes = vocab.codes
+    code_list = sorted(set(codes["industry_code"].to_list()))
+    code_categories = pl.Enum(code_list)
+    code_idx = _int64(codes["industry_code"].cast(code_categories).to_physical())
+    node_idx = _int64(codes["node_idx"])
+    # one extra column for codes outside the atlas: never agrees, never places
+    code_agrees = np.zeros((n_nodes, len(code_list) + 1), dtype=bool)
+    code_agrees[node_idx, code_idx] = True
+    only = (codes["defining"] & codes["unique_in_chain"]).to_numpy()
+    code_texts = [*code_list, ""]
+    evidence_codes = pa.array(
+        [f"code:{c}" if c else "" for c in code_texts]
+        + [""] * len(code_texts)
+        + [f";code:{c}" if c else "" for c in code_texts],
+        pa.large_string(),
+    )
+    code_only_start, code_only_node = _csr(code_idx[only], node_idx[only], len(code_list) + 1)
+    return Lookup(
+        n_keywords=n_kw,
+        n_nodes=n_nodes,
+        n_pairs=n_pairs,
+        node_bits=max(1, (n_nodes - 1).bit_length()),
+        pair_bits=max(1, (n_pairs - 1).bit_length()),
+        pattern_enum=pl.Enum(vocab.patterns),
+        pattern_bytes=np.array([len(p.encode()) for p in vocab.patterns], dtype=np.int64),
+        pair_node=pair_node,
+        pair_kw=pair_kw,
+        pair_exclude=pairs["exclude"].to_numpy(),
+        kw_start=kw_start,
+        kw_pairs=kw_pairs,
+        kw_first_pair=kw_first_pair,
+        kw_single=np.diff(kw_start) == 1,
+        is_container=is_container,
+        nested_start=nested_start,
+        nested_pair=nested_pair,
+        parent_of=parent_of,
+        code_categories=code_categories,
+        evidence_words=pa.array(
+            vocab.patterns + [f"kw:{p}" for p in vocab.patterns], pa.large_string()
+        ),
+        evidence_codes=evidence_codes,
+        code_agrees=code_agrees,
+        code_only_start=code_only_start,
+        code_only_node=code_only_node,
+    )
+
 
 def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
     node_rows = [(c.id, n.id) for c in atlas.values() for n in c.nodes]
@@ -62,7 +204,7 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
             if node.parent:
                 parent_rows.append((idx, node_index[(chain.id, node.parent)]))
     patterns = sorted({w for w, _, _ in word_rows})
-    # the classifier packs (row, node, keyword) into one 64-bit key: 16 bits per id
+    # the classifier packs (row, (node, keyword) pair) into one 64-bit key: bounded ids
     if len(patterns) >= 65536 or len(node_rows) >= 65536:
         raise ValueError("图谱过大 / atlas too large: at most 65,535 nodes and 65,535 keywords")
     ids = {p: i for i, p in enumerate(patterns)}

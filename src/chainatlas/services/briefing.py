@@ -1,0 +1,178 @@
+"""`chainatlas briefing`: the pack (N图N清单) of one region × chain, written to a folder.
+
+Runs the diagnosis against the configured warehouse (read-only), reads the chain's firms per
+county of the region's province, assembles the pack (pure, `briefing.pack`) and writes:
+each map as SVG and PNG, one XLSX workbook with a sheet per list, one PDF report. SVG and
+XLSX are written first: when Chromium is missing, the UserError that follows says so and
+those files are already there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from rich.table import Table
+
+from chainatlas.atlas.model import Chain
+from chainatlas.briefing.pack import DEFAULT_LISTS, DEFAULT_MAPS, Pack, assemble_pack
+from chainatlas.briefing.pack import check_selection as _check_selection
+from chainatlas.diagnose import Diagnosis, UnknownRegionError, diagnose
+from chainatlas.engine.warehouse import Warehouse
+from chainatlas.errors import UserError
+from chainatlas.services.diagnosis import open_warehouse
+from chainatlas.settings import Settings
+
+
+@dataclass
+class BriefingResult:
+    out_dir: Path
+    diagnosis: Diagnosis
+    workbook: Path
+    svgs: list[Path] = field(default_factory=list)
+    pngs: list[Path] = field(default_factory=list)
+    report: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[Path]:
+        """Every file written: the report, the workbook, then each map's SVG and PNG."""
+        out = [self.report] if self.report else []
+        return [*out, self.workbook, *self.svgs, *self.pngs]
+
+    def render(self) -> Table:
+        table = Table(title="简报已生成 / briefing pack written", show_header=False)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        table.add_row("目录 folder", str(self.out_dir))
+        for path in self.files:
+            table.add_row(path.suffix.lstrip(".").upper(), path.name)
+        table.add_row("用时 seconds", "，".join(f"{k} {v:.2f}" for k, v in self.timings.items()))
+        return table
+
+
+def county_firms(wh: Warehouse, chain_id: str, province_code: str) -> pl.DataFrame:
+    """Distinct active firms on the chain per county of a province: region_code, firm_count."""
+    firms = wh.table("chain_firms")
+    firms = firms.filter((firms.chain_id == chain_id) & (firms.province_code == province_code))
+    expr = firms.group_by("region_code").aggregate(firm_count=firms.uscc.nunique())
+    return wh.to_polars(expr).sort("region_code")
+
+
+def _diagnose(
+    settings: Settings, chain: Chain, region_code: str, with_counties: bool
+) -> tuple[Diagnosis, pl.DataFrame]:
+    with open_warehouse(settings) as wh:
+        if not wh.has_table("node_facts"):
+            raise UserError("仓库中尚无企业数据", "the warehouse holds no enterprises yet")
+        try:
+            diagnosis = diagnose(wh, chain, region_code, settings.status, settings.lead_firm)
+        except UnknownRegionError as exc:
+            raise UserError(
+                f"未知的行政区划代码 {region_code}", f"unknown region code {region_code}"
+            ) from exc
+        counties = (
+            county_firms(wh, chain.id, region_code[:2] + "0000")
+            if with_counties
+            else pl.DataFrame(schema={"region_code": pl.String, "firm_count": pl.Int64})
+        )
+    return diagnosis, counties
+
+
+def write_pack(
+    pack: Pack,
+    out_dir: Path,
+    *,
+    chromium: Path | str | None = None,
+    timings: dict[str, float] | None = None,
+) -> BriefingResult:
+    """Write an assembled pack to `out_dir`: SVGs and the workbook, then PNGs and the PDF."""
+    from chainatlas.briefing.pack_xlsx import pack_xlsx
+    from chainatlas.briefing.pdf import (
+        Renderer,
+        find_chromium,
+        footer_template,
+        map_stem,
+        pack_html,
+        report_name,
+        workbook_name,
+    )
+
+    timings = {} if timings is None else timings
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    stems = [map_stem(pack, i) for i in range(len(pack.maps))]
+    svgs = []
+    for item, stem in zip(pack.maps, stems, strict=True):
+        path = out_dir / f"{stem}.svg"
+        path.write_text(item.svg, "utf-8")
+        svgs.append(path)
+    pngs = [out_dir / f"{stem}.png" for stem in stems]
+    workbook = pack_xlsx(
+        pack,
+        out_dir / workbook_name(pack),
+        map_files=[f"{stem}.svg / .png" for stem in stems],
+    )
+    result = BriefingResult(out_dir, pack.diagnosis, workbook, svgs, timings=timings)
+    timings["svg+xlsx"] = time.perf_counter() - t
+    executable = find_chromium(chromium)  # a UserError here leaves the SVG and XLSX written
+    t = time.perf_counter()
+    report = out_dir / report_name(pack)
+    files = [report.name, workbook.name, *[p.name for p in svgs], *[p.name for p in pngs]]
+    with Renderer(executable) as renderer:
+        renderer.png([(item.svg, path) for item, path in zip(pack.maps, pngs, strict=True)])
+        renderer.pdf(pack_html(pack, files=files), report, footer=footer_template(pack))
+    result.pngs = pngs
+    result.report = report
+    timings["png+pdf"] = time.perf_counter() - t
+    return result
+
+
+def build_briefing(
+    settings: Settings,
+    atlas: Mapping[str, Chain],
+    region_code: str,
+    chain_id: str,
+    out_dir: Path,
+    *,
+    maps: Sequence[str] = DEFAULT_MAPS,
+    lists: Sequence[str] = DEFAULT_LISTS,
+    targets: pl.DataFrame | None = None,
+    lang: str = "zh",
+    chromium: Path | str | None = None,
+    generated_at: dt.datetime | None = None,
+) -> BriefingResult:
+    """The briefing pack of `region_code` × `chain_id` in `out_dir` (created if needed).
+
+    `maps` / `lists`: ids from `briefing.pack.MAP_IDS` / `LIST_IDS`, in the order wanted;
+    `targets`: the target list (columns `briefing.pack.TARGET_INPUT_COLUMNS`) or None;
+    `chromium`: the browser executable (default: Debian's /usr/bin/chromium)."""
+    if chain_id not in atlas:
+        raise UserError(f"没有产业链 {chain_id}", f"no chain {chain_id}")
+    if lang not in ("zh", "en"):
+        raise UserError(
+            f"不支持的语言 {lang}（zh 或 en）", f"unsupported language {lang} (zh or en)"
+        )
+    _check_selection(maps, lists)
+    chain = atlas[chain_id]
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    diagnosis, counties = _diagnose(settings, chain, region_code, "distribution" in maps)
+    timings["diagnose"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pack = assemble_pack(
+        chain,
+        diagnosis,
+        counties,
+        targets,
+        maps=maps,
+        lists=lists,
+        lang=lang,
+        generated_at=generated_at,
+    )
+    timings["assemble"] = time.perf_counter() - t
+    return write_pack(pack, out_dir, chromium=chromium, timings=timings)
