@@ -427,6 +427,56 @@ def compare(
 
 
 @app.command()
+def targets(
+    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
+    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    node: Annotated[str | None, typer.Option("--node", help="只看一个环节 / one node only")] = None,
+    top: Annotated[int, typer.Option("--top", help="每环节前 N 家 / first N per node")] = 20,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason",
+            help="按理由筛选 / filter by reason: partner_referral|relocation|size|tags|growth|fit|distance",
+        ),
+    ] = None,
+    exclude: Annotated[
+        Path | None, typer.Option("--exclude", help="已接触企业清单 / contacted firms (uscc)")
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="产业转移来源省份，可重复 / source province, repeatable"),
+    ] = None,
+    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+) -> None:
+    """靶向招商：缺链、弱链、断点环节的目标企业及理由 / targets: firms outside the region for
+    each missing, weak or break node, scored with their components and reasons."""
+    from chainatlas.services.targets import run_targets, targets_table, targets_xlsx
+
+    s = settings()
+    result = run_targets(
+        s,
+        _atlas(),
+        region,
+        chain,
+        node_id=node,
+        top=top,
+        reason=reason,
+        exclude_file=exclude,
+        weights=s.targets,
+        sources=source or None,
+    )
+    _emit(
+        fmt,
+        out,
+        table=lambda: targets_table(result, lang),
+        json_text=lambda: result.to_json() + "\n",
+        xlsx=lambda path: targets_xlsx(result, path, lang),
+    )
+
+
+@app.command()
 def briefing(
     region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
     chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chainatlas.targets.weights import TargetWeights
+
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "chainatlas"
@@ -19,13 +21,25 @@ class StatusThresholds(BaseModel):
     strong_lq: float = 1.5
     strong_lead_rank: int = 10
     weak_lq: float = 1.0
+    # supply network (docs/figures.md): a figure is by amount when at least this share of
+    # its links carry an amount, else by link count
+    min_amount_coverage: float = 0.5
+    # a break is confirmed when the region buys less than this share of the node's output
+    # locally, and the flow evidenced as intact at or above it
+    break_local_share: float = 0.5
+    # single point of failure: one supplier or one outside region holds more than this
+    # share of the region's purchases of a node …
+    spof_share: float = 0.5
+    # … among at least this many purchases (links); also the least evidence for a break
+    network_min_links: int = 3
 
 
 class LeadFirmWeights(BaseModel):
     """Weights of the explainable lead-firm score (DESIGN §6)."""
 
     size: float = 0.45
-    partners: float = 0.25
+    partners: float = 0.15
+    local_purchases: float = 0.1
     tags: float = 0.2
     downstream: float = 0.1
 
@@ -63,6 +77,7 @@ class Settings(BaseSettings):
     lead_firm: LeadFirmWeights = LeadFirmWeights()
     classify: ClassifyWeights = ClassifyWeights()
     opportunity: OpportunityWeights = OpportunityWeights()
+    targets: TargetWeights = TargetWeights()
     demo_region: str = "450400"
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.conftest import firm
 
 from chainatlas.atlas import Chain, parse_template
 from chainatlas.diagnose.opportunities import find_opportunities, region_matrix
@@ -16,7 +17,6 @@ from chainatlas.ingest.enterprises import ENTERPRISES_SCHEMA
 from chainatlas.metrics.complexity import complexity_table
 from chainatlas.services.load import load_enterprises
 from chainatlas.settings import LeadFirmWeights, OpportunityWeights, StatusThresholds
-from tests.conftest import firm
 
 SECOND = """\
 id: toy2
@@ -85,7 +85,9 @@ def test_candidates_are_the_nodes_not_held(warehouse: Warehouse, atlas: dict[str
     matrix = region_matrix(warehouse, "county")
     assert sorted(matrix["region_code"].unique()) == ["320506", "440106", "450403", "510104"]
     cx = complexity_table(matrix, region="region_code", product="product", value="firm_count")
-    mine = {r["product"]: r for r in cx.filter(pl.col("region_code") == "450403").iter_rows(named=True)}
+    mine = {
+        r["product"]: r for r in cx.filter(pl.col("region_code") == "450403").iter_rows(named=True)
+    }
     held = {p for p, r in mine.items() if r["mcp"] == 1}
     assert held == {"toy/a", "toy/c", "toy/d"}
     kinds = {(o.kind, o.chain_id, o.node_id) for o in result.items}
@@ -96,7 +98,9 @@ def test_candidates_are_the_nodes_not_held(warehouse: Warehouse, atlas: dict[str
     assert by_node["b"].cog == pytest.approx(mine["toy/b"]["cog"])
     assert set(by_node["b"].adjacent_strong) <= {"a", "c", "d"} and by_node["b"].adjacent_strong
     build = by_node[None]
-    assert build.density == pytest.approx((mine["toy2/x"]["density"] + mine["toy2/y"]["density"]) / 2)
+    assert build.density == pytest.approx(
+        (mine["toy2/x"]["density"] + mine["toy2/y"]["density"]) / 2
+    )
     assert result.diversity == 3
     assert [o.rank for o in result.items] == list(range(1, len(result.items) + 1))
     assert [o.score for o in result.items] == sorted((o.score for o in result.items), reverse=True)

@@ -48,7 +48,7 @@ def test_lead_firms_carry_components_and_a_top_ten_firm_makes_strong(
     nodes = {n.id: n for n in d.nodes}
     lead = nodes["a"].lead_firms[0]
     assert lead.uscc == "T00000000000000001" and lead.national_rank == 1
-    assert set(lead.components) == {"size", "partners", "tags", "downstream"}
+    assert set(lead.components) == {"size", "partners", "local_purchases", "tags", "downstream"}
     assert lead.lead_score == pytest.approx(
         sum(lead.components[k] * lead.weights[k] for k in lead.weights), abs=1e-3
     )

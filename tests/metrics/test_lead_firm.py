@@ -47,3 +47,27 @@ def test_ranking_is_independent_of_row_order(order: list[int]) -> None:
     expected = lead_firm_score(base, **W)["uscc"].to_list()
     shuffled = lead_firm_score(base[order], **W)["uscc"].to_list()
     assert shuffled == expected
+
+
+def test_local_purchases_component_is_normalised_and_weighted() -> None:
+    frame = pl.DataFrame(
+        {
+            "uscc": ["a", "b", "c"],
+            "national_rank": [3, 2, 1],
+            "node_firms": [10, 10, 10],
+            "local_partners": [0, 0, 0],
+            "tags": [None, None, None],
+            "stage": ["upstream"] * 3,
+            "local_purchases_share": [0.4, 0.1, 0.0],
+        }
+    )
+    out = lead_firm_score(frame, **W, local_purchases=0.5)
+    rows = {r["uscc"]: r for r in out.iter_rows(named=True)}
+    assert rows["a"]["local_purchases_component"] == pytest.approx(1.0)
+    assert rows["b"]["local_purchases_component"] == pytest.approx(0.25)
+    assert rows["a"]["lead_score"] == pytest.approx(0.45 * 0.8 + 0.5 * 1.0)
+    # c is the largest but drives no local purchases: a (0.86) and b (0.53) pass it (0.45)
+    assert out["uscc"].to_list() == ["a", "b", "c"]
+    # without the column (or with nobody driving local purchases) the component is 0
+    plain = lead_firm_score(frame.drop("local_purchases_share"), **W, local_purchases=0.5)
+    assert plain["local_purchases_component"].to_list() == [0.0, 0.0, 0.0]

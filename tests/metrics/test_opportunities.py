@@ -97,7 +97,12 @@ def test_a_missing_component_scores_zero() -> None:
 def test_growth_is_undefined_without_firms_then() -> None:
     g = node_growth(
         pl.DataFrame(
-            {"chain_id": ["a", "a"], "node_id": ["x", "y"], "firms_then": [10, 0], "firms_now": [15, 4]}
+            {
+                "chain_id": ["a", "a"],
+                "node_id": ["x", "y"],
+                "firms_then": [10, 0],
+                "firms_now": [15, 4],
+            }
         )
     )
     assert g["growth"].to_list() == [pytest.approx(0.5), None]

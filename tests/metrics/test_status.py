@@ -68,3 +68,26 @@ def test_completeness_is_weighted() -> None:
         }
     )
     assert completeness(frame) == pytest.approx(3 / 4)
+
+
+def test_break_evidence_from_the_regions_purchases_of_the_node() -> None:
+    from chainatlas.metrics.status import break_evidence
+
+    frame = pl.DataFrame(
+        {
+            "node_id": ["out", "in", "edge", "few", "none", "held"],
+            "break": [True, True, True, True, True, False],
+            "input_links": [3, 4, 10, 2, 0, 50],
+            "input_local_sourcing_rate": [0.0, 0.857, 0.5, 0.0, None, 0.0],
+        }
+    )
+    out = break_evidence(frame, local_share_below=0.5, min_links=3)
+    assert dict(out.select("node_id", "break_evidence").iter_rows()) == {
+        "out": "confirmed",  # bought from outside
+        "in": "intact",  # local suppliers cover the region's purchases
+        "edge": "intact",  # at the threshold the flow counts as intact
+        "few": "no_evidence",  # fewer than min_links purchases
+        "none": "no_evidence",
+        "held": None,  # not a break: no verdict, whatever the links say
+    }
+    assert out["break"].to_list() == frame["break"].to_list()  # the rule is unchanged

@@ -16,9 +16,36 @@ def _names_en(nodes: list[DiagnosedNode]) -> str:
     return ", ".join(n.name_en for n in nodes)
 
 
+def _intact(n: DiagnosedNode) -> bool:
+    return n.break_evidence is not None and n.break_evidence.verdict == "intact"
+
+
+def _evidence_zh(nodes: list[DiagnosedNode]) -> str:
+    parts = [
+        f"{n.name_zh}本地配套率{n.break_evidence.local_sourcing_rate:.0%}"
+        for n in nodes
+        if n.break_evidence is not None
+        and n.break_evidence.verdict == "confirmed"
+        and n.break_evidence.local_sourcing_rate is not None
+    ]
+    return f"（供应关系印证：{'、'.join(parts)}，主要从外地采购）" if parts else ""
+
+
+def _evidence_en(nodes: list[DiagnosedNode]) -> str:
+    parts = [
+        f"{n.name_en} {n.break_evidence.local_sourcing_rate:.0%} sourced locally"
+        for n in nodes
+        if n.break_evidence is not None
+        and n.break_evidence.verdict == "confirmed"
+        and n.break_evidence.local_sourcing_rate is not None
+    ]
+    return f" (supply links confirm: {', '.join(parts)})" if parts else ""
+
+
 def recommend_actions(chain: Chain, nodes: list[DiagnosedNode]) -> list[Action]:
-    """build when the chain is barely present; fill at breaks; extend into missing nodes next
-    to held ones; strengthen weak nodes that are not breaks."""
+    """build when the chain is barely present; fill at breaks (unless the supply links show
+    the local flow intact there); extend into missing nodes next to held ones; strengthen
+    weak nodes that are not breaks, and breaks evidenced intact."""
     held = {n.id for n in nodes if n.status in ("present", "strong")}
     actions: list[Action] = []
     present_weight = sum(n.weight for n in nodes if n.status != "missing")
@@ -32,15 +59,16 @@ def recommend_actions(chain: Chain, nodes: list[DiagnosedNode]) -> list[Action]:
                 reason_en=f"only {present_weight / total_weight:.0%} of the chain is present; build the chain",
             )
         )
-    fill = [n for n in nodes if n.is_break]
+    fill = [n for n in nodes if n.is_break and not _intact(n)]
     if fill:
         actions.append(
             Action(
                 kind="fill",
                 node_ids=[n.id for n in fill],
-                reason_zh=f"{_names(fill)}处上下游均有本地企业而本环节缺失或薄弱，链条在此断开",
+                reason_zh=f"{_names(fill)}处上下游均有本地企业而本环节缺失或薄弱，链条在此断开"
+                + _evidence_zh(fill),
                 reason_en=f"the local flow is cut at {_names_en(fill)}: suppliers and customers are "
-                "present on both sides",
+                "present on both sides" + _evidence_en(fill),
             )
         )
     extend = [
@@ -58,7 +86,7 @@ def recommend_actions(chain: Chain, nodes: list[DiagnosedNode]) -> list[Action]:
                 "downstream",
             )
         )
-    strengthen = [n for n in nodes if n.status == "weak" and not n.is_break]
+    strengthen = [n for n in nodes if (n.status == "weak" and not n.is_break) or _intact(n)]
     if strengthen:
         actions.append(
             Action(

@@ -3,29 +3,87 @@
 The same figures as `pipeline.diagnose` (LQ, status, break, completeness) computed with frame
 operations over the whole cube instead of a loop over regions; a test checks both agree.
 Lead-firm lists are left to the single-region diagnosis; the strong-by-lead-firm rule uses
-the best national rank of a local firm per node.
+the best national rank of a local firm per node. The supply-network figures (local sourcing
+rate, break evidence, single points of failure) come from the network tables rolled up to
+the level, through the same pure functions as the single-region diagnosis.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from chainatlas.atlas.model import Chain
+from chainatlas.diagnose import data
 from chainatlas.diagnose.data import LEVEL_COLUMN
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.metrics.lq import location_quotient
-from chainatlas.metrics.status import MISSING, breaks, node_status
+from chainatlas.metrics.network import local_sourcing_rate, single_points_of_failure
+from chainatlas.metrics.status import MISSING, break_evidence, breaks, node_status
 from chainatlas.reference.regions import load_regions
 from chainatlas.settings import StatusThresholds
 
 
 @dataclass
 class BatchDiagnosis:
-    nodes: pl.DataFrame  # region_code, chain_id, node_id, firm_count, …, lq, status, break
-    chains: pl.DataFrame  # region_code, chain_id, firm_count, completeness, status counts
+    # region_code, chain_id, node_id, firm_count, …, lq, status, break, and with the network
+    # tables: local_sourcing_rate, sourcing_basis (of the node's buying firms),
+    # input_links, input_local_sourcing_rate (the region's purchases of the node's output),
+    # break_evidence
+    nodes: pl.DataFrame
+    # region_code, chain_id, firm_count, completeness, status counts, and links,
+    # local_sourcing_rate, sourcing_basis, single_points_of_failure (count)
+    chains: pl.DataFrame
+    # single_points_of_failure: region_code, chain_id, node_id, kind, code, name, share, …
+    spof: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+
+def _rates(frame: pl.DataFrame, coverage: float, prefix: str = "") -> pl.DataFrame:
+    rated = local_sourcing_rate(frame, min_amount_coverage=coverage)
+    keys = [c for c in ("region_code", "chain_id", "node_id") if c in frame.columns]
+    return rated.select(
+        *keys,
+        pl.col("links").alias(f"{prefix}links"),
+        pl.col("local_sourcing_rate").alias(f"{prefix}local_sourcing_rate"),
+        pl.col("basis").alias(f"{prefix}sourcing_basis"),
+    )
+
+
+def network_all(
+    wh: Warehouse, level: str, nodes: pl.DataFrame, thresholds: StatusThresholds
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Add the network figures to the batch's node frame (with `break`); return it, the
+    per region × chain rates and the single points of failure."""
+    t = thresholds
+    coverage = t.min_amount_coverage
+    inputs = data.input_sourcing(wh, level)
+    by_node = _rates(data.node_sourcing(wh, level), coverage)
+    by_input = _rates(inputs, coverage, prefix="input_").drop("input_sourcing_basis")
+    keys = ["region_code", "chain_id", "node_id"]
+    nodes = nodes.join(by_node.drop("links"), on=keys, how="left").join(
+        by_input, on=keys, how="left"
+    )
+    nodes = break_evidence(
+        nodes.with_columns(pl.col("input_links").fill_null(0)),
+        local_share_below=t.break_local_share,
+        min_links=t.network_min_links,
+    )
+    spof = single_points_of_failure(
+        inputs,
+        spof_share=t.spof_share,
+        min_links=t.network_min_links,
+        min_amount_coverage=coverage,
+    )
+    chains = _rates(data.chain_sourcing(wh, level), coverage).join(
+        spof.group_by("region_code", "chain_id").agg(
+            pl.len().cast(pl.Int64).alias("single_points_of_failure")
+        ),
+        on=["region_code", "chain_id"],
+        how="left",
+    )
+    return nodes, chains, spof
 
 
 def _atlas_frames(atlas: Mapping[str, Chain]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -118,6 +176,10 @@ def diagnose_all(
     )
     frame = breaks(frame, atlas_edges, by=["region", "chain_id"])
     frame = frame.rename({"region": "region_code"})
+    spof = pl.DataFrame()
+    network_chains = None
+    if data.has_network(wh):
+        frame, network_chains, spof = network_all(wh, level, frame, t)
     chains = frame.group_by("region_code", "chain_id").agg(
         pl.col("chain_firms").first().alias("firm_count"),
         ((pl.col("weight") * (pl.col("status") != MISSING)).sum() / pl.col("weight").sum()).alias(
@@ -126,7 +188,12 @@ def diagnose_all(
         *[(pl.col("status") == s).sum().alias(s) for s in ("missing", "weak", "present", "strong")],
         pl.col("break").sum().alias("break"),
     )
+    if network_chains is not None:
+        chains = chains.join(
+            network_chains, on=["region_code", "chain_id"], how="left"
+        ).with_columns(pl.col("links", "single_points_of_failure").fill_null(0))
     return BatchDiagnosis(
         nodes=frame.sort("region_code", "chain_id", "node_id"),
         chains=chains.sort("region_code", "chain_id"),
+        spof=spof,
     )

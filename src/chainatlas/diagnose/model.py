@@ -10,6 +10,72 @@ SCHEMA_ID = "chainatlas.diagnosis/1"
 
 Status = Literal["missing", "weak", "present", "strong"]
 ActionKind = Literal["build", "fill", "extend", "strengthen"]
+Basis = Literal["amount", "count"]
+
+
+class Sourcing(BaseModel):
+    """On-chain purchases (supply links between firms both assigned to the chain) and the
+    part bought from suppliers in the region (docs/figures.md, local_sourcing_rate)."""
+
+    links: int = Field(description="on-chain purchases (supply links)")
+    amount_links: int = Field(description="of them, links that carry an amount")
+    amount: float = Field(description="sum of their amounts, 万元")
+    local_links: int = Field(description="purchases from suppliers in the region")
+    local_amount: float = Field(description="their amount, 万元")
+    basis: Basis | None = Field(
+        description="amount when enough links carry one (min_amount_coverage), else count; "
+        "null without purchases"
+    )
+    local_sourcing_rate: float | None = Field(
+        description="local_amount / amount or local_links / links, by basis"
+    )
+
+
+class Partner(BaseModel):
+    uscc: str
+    name: str
+    region_code: str
+    inside: bool = Field(description="registered inside the diagnosed region")
+    links: int
+    amount: float | None
+
+
+class FirmNetwork(BaseModel):
+    """A lead firm's on-chain suppliers and customers inside and outside the region."""
+
+    suppliers_inside: int
+    suppliers_outside: int
+    customers_inside: int
+    customers_outside: int
+    purchases_inside: float = Field(description="万元 bought from suppliers in the region")
+    purchases_outside: float
+    sales_inside: float = Field(description="万元 sold to customers in the region")
+    sales_outside: float
+    top_suppliers: list[Partner]
+    top_customers: list[Partner]
+
+
+class BreakEvidence(BaseModel):
+    verdict: Literal["confirmed", "intact", "no_evidence"] = Field(
+        description="confirmed: the region buys the node's output mostly from outside; "
+        "intact: mostly from local suppliers; no_evidence: too few recorded purchases"
+    )
+    local_sourcing_rate: float | None = Field(
+        description="share of the region's purchases of the node's output bought locally"
+    )
+    basis: Basis | None
+    links: int = Field(description="the region's on-chain purchases of the node's output")
+    threshold: float = Field(description="break_local_share")
+
+
+class SinglePointOfFailure(BaseModel):
+    node_id: str = Field(description="the input node the region buys")
+    kind: Literal["supplier", "region"]
+    code: str = Field(description="the supplier's uscc or the outside region's code")
+    name: str = Field(description="the supplier's or the region's name")
+    share: float = Field(description="its share of the region's purchases of the node")
+    basis: Basis
+    links: int = Field(description="the region's purchases of the node (links)")
 
 
 class LeadFirm(BaseModel):
@@ -23,9 +89,14 @@ class LeadFirm(BaseModel):
         description="rank by registered capital among the node's active firms, nationally"
     )
     local_partners: int
+    local_purchases_share: float = Field(
+        default=0.0,
+        description="share of the region's local on-chain purchases the firm is party to",
+    )
     lead_score: float
     components: dict[str, float]
     weights: dict[str, float]
+    network: FirmNetwork | None = None
 
 
 class DiagnosedNode(BaseModel):
@@ -44,6 +115,15 @@ class DiagnosedNode(BaseModel):
     lq_revenue: float | None
     status: Status
     is_break: bool = Field(alias="break")
+    break_evidence: BreakEvidence | None = Field(
+        default=None, description="supply-link evidence for a break; null when not a break"
+    )
+    sourcing: Sourcing | None = Field(
+        default=None, description="purchases made by the node's local firms"
+    )
+    input_sourcing: Sourcing | None = Field(
+        default=None, description="the region's purchases of the node's output"
+    )
     suppliers: list[str]
     customers: list[str]
     lead_firms: list[LeadFirm]
@@ -81,6 +161,14 @@ class Diagnosis(BaseModel):
     national_firm_count: int
     completeness: float
     status_counts: dict[str, int]
+    sourcing: Sourcing | None = Field(
+        default=None, description="local sourcing of the region's firms on the chain"
+    )
+    single_points_of_failure: list[SinglePointOfFailure] = Field(default_factory=list)
+    link_counts: dict[str, int] | None = Field(
+        default=None,
+        description="stored supply links by kind, warehouse-wide; only `located` ones are used",
+    )
     nodes: list[DiagnosedNode]
     actions: list[Action]
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from chainatlas.atlas.model import Chain
 from chainatlas.diagnose.model import RegionRef
 from chainatlas.diagnose.pipeline import diagnose, resolve_region
-from chainatlas.engine.history import active_by_year, data_years, node_lifespans, node_profiles
+from chainatlas.engine.history import active_by_year, data_years, node_profiles
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.metrics.complexity import complexity_table
 from chainatlas.metrics.opportunities import (
@@ -108,8 +108,10 @@ def _growth(wh: Warehouse, years: int) -> tuple[pl.DataFrame, int | None, int | 
         )
         return empty, None, None
     then = last - years
-    spans = node_lifespans(wh.table("assignments"), wh.table("enterprises"), keys=())
-    active = wh.to_polars(active_by_year(spans, [then, last], ["chain_id", "node_id"]))
+    cohorts = wh.table("node_cohorts")
+    active = wh.to_polars(
+        active_by_year(cohorts, [then, last], ["chain_id", "node_id"], weight="firms")
+    )
     wide = active.pivot(
         on="year", index=["chain_id", "node_id"], values="national_firm_count"
     ).rename({str(then): "firms_then", str(last): "firms_now"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -16,22 +17,33 @@ from chainatlas.atlas.model import Chain
 from chainatlas.diagnose import data
 from chainatlas.diagnose.actions import recommend_actions
 from chainatlas.diagnose.model import (
+    BreakEvidence,
     ChainRef,
     DiagnosedNode,
     Diagnosis,
+    FirmNetwork,
     LeadFirm,
+    Partner,
     RegionRef,
+    SinglePointOfFailure,
+    Sourcing,
 )
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.metrics.completeness import completeness
 from chainatlas.metrics.lead_firm import lead_firm_score
 from chainatlas.metrics.lq import location_quotient
-from chainatlas.metrics.status import breaks, node_status
+from chainatlas.metrics.network import (
+    local_purchases_share,
+    local_sourcing_rate,
+    single_points_of_failure,
+)
+from chainatlas.metrics.status import break_evidence, breaks, node_status
 from chainatlas.reference.regions import load_regions, region_full_name
 from chainatlas.settings import LeadFirmWeights, StatusThresholds
 
 LEAD_FIRMS_PER_NODE = 3
 CANDIDATE_POOL = 10
+TOP_PARTNERS = 3  # largest suppliers and customers listed per lead firm
 
 
 class UnknownRegionError(ValueError):
@@ -48,6 +60,14 @@ class State:
     nodes: pl.DataFrame = field(default_factory=pl.DataFrame)
     totals: dict[str, float] = field(default_factory=dict)
     leads: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # supply network; empty / None on a warehouse without the network tables
+    network: bool = False
+    sourcing: dict[str, Any] | None = None
+    node_sourcing: pl.DataFrame = field(default_factory=pl.DataFrame)
+    inputs: pl.DataFrame = field(default_factory=pl.DataFrame)
+    spof: pl.DataFrame = field(default_factory=pl.DataFrame)
+    partners: pl.DataFrame = field(default_factory=pl.DataFrame)
+    top_partners: int = TOP_PARTNERS
 
 
 def resolve_region(code: str) -> RegionRef:
@@ -99,6 +119,52 @@ def compute_lq(s: State) -> State:
     return s
 
 
+def measure_sourcing(s: State) -> State:
+    """Local sourcing rate of the chain, per buying node and per input node."""
+    s.network = data.has_network(s.wh)
+    level, code, coverage = s.region.level, s.region.code, s.thresholds.min_amount_coverage
+    if not s.network:
+        s.nodes = s.nodes.with_columns(
+            pl.lit(0, pl.Int64).alias("input_links"),
+            pl.lit(None, pl.Float64).alias("input_local_sourcing_rate"),
+        )
+        return s
+    chain = data.chain_sourcing(s.wh, level, s.chain.id, code)
+    if not chain.height:  # no purchases: a zero row, so the rate is null with a null basis
+        chain = pl.DataFrame({c: [0] for c in data.PURCHASE_COLUMNS})
+    s.sourcing = local_sourcing_rate(chain, min_amount_coverage=coverage).row(0, named=True)
+    s.node_sourcing = local_sourcing_rate(
+        data.node_sourcing(s.wh, level, s.chain.id, code), min_amount_coverage=coverage
+    )
+    s.inputs = local_sourcing_rate(
+        data.input_sourcing(s.wh, level, s.chain.id, code), min_amount_coverage=coverage
+    )
+    evidence = s.inputs.select(
+        "node_id",
+        pl.col("links").alias("input_links"),
+        pl.col("local_sourcing_rate").alias("input_local_sourcing_rate"),
+    )
+    s.nodes = s.nodes.join(evidence, on="node_id", how="left").with_columns(
+        pl.col("input_links").fill_null(0)
+    )
+    return s
+
+
+def _with_network(s: State, pool: pl.DataFrame) -> pl.DataFrame:
+    """The candidates' on-chain partners inside the region and their local purchases share."""
+    if not s.network or s.sourcing is None:
+        return pool
+    usccs = pool["uscc"].unique().to_list()
+    nets = data.firm_networks(s.wh, s.chain.id, s.region.level, s.region.code, usccs)
+    pool = pool.join(nets, on="uscc", how="left")
+    return local_purchases_share(
+        pool,
+        local_links=int(s.sourcing["local_links"]),
+        local_amount=float(s.sourcing["local_amount"]),
+        basis_used=s.sourcing["basis"],
+    )
+
+
 def find_lead_firms(s: State) -> State:
     pool = data.local_firms_by_rank(
         s.wh, s.chain.id, s.region.level, s.region.code, CANDIDATE_POOL
@@ -106,14 +172,16 @@ def find_lead_firms(s: State) -> State:
         s.nodes.select("node_id", "stage", pl.col("national_firm_count").alias("node_firms")),
         on="node_id",
     )
-    w = s.weights
+    pool = _with_network(s, pool)
+    weights = s.weights.model_dump()
     scored = [
-        lead_firm_score(
-            group, size=w.size, partners=w.partners, tags=w.tags, downstream=w.downstream
-        ).head(LEAD_FIRMS_PER_NODE)
+        lead_firm_score(group, **weights).head(LEAD_FIRMS_PER_NODE)
         for _, group in pool.group_by("node_id")
     ]
-    s.leads = pl.concat(scored) if scored else pool.clear()
+    s.leads = pl.concat(scored, how="diagonal_relaxed") if scored else pool.clear()
+    if s.network and s.leads.height and s.top_partners > 0:
+        usccs = s.leads["uscc"].unique().to_list()
+        s.partners = data.top_partners(s.wh, s.chain.id, usccs, s.top_partners)
     best = pool.group_by("node_id").agg(pl.col("national_rank").min().alias("best_national_rank"))
     s.nodes = s.nodes.join(best, on="node_id", how="left")
     return s
@@ -136,13 +204,103 @@ def find_breaks(s: State) -> State:
     return s
 
 
+def weigh_break_evidence(s: State) -> State:
+    t = s.thresholds
+    s.nodes = break_evidence(
+        s.nodes, local_share_below=t.break_local_share, min_links=t.network_min_links
+    )
+    return s
+
+
+def find_single_points_of_failure(s: State) -> State:
+    if s.inputs.height:
+        t = s.thresholds
+        s.spof = single_points_of_failure(
+            s.inputs,
+            spof_share=t.spof_share,
+            min_links=t.network_min_links,
+            min_amount_coverage=t.min_amount_coverage,
+        )
+    return s
+
+
 STEPS: tuple[Callable[[State], State], ...] = (
     count_firms,
     compute_lq,
+    measure_sourcing,
     find_lead_firms,
     classify_status,
     find_breaks,
+    weigh_break_evidence,
+    find_single_points_of_failure,
 )
+
+
+def _sourcing(row: dict[str, Any] | None) -> Sourcing | None:
+    if row is None:
+        return None
+    return Sourcing(
+        links=int(row["links"] or 0),
+        amount_links=int(row["amount_links"] or 0),
+        amount=round(float(row["amount"] or 0), 2),
+        local_links=int(row["local_links"] or 0),
+        local_amount=round(float(row["local_amount"] or 0), 2),
+        basis=row["basis"],
+        local_sourcing_rate=_opt(row["local_sourcing_rate"]),
+    )
+
+
+def _node_sourcing(frame: pl.DataFrame, node_id: str) -> Sourcing | None:
+    if not frame.height:
+        return None
+    hit = frame.filter(pl.col("node_id") == node_id)
+    if hit.height:
+        return _sourcing(hit.row(0, named=True))
+    empty = dict.fromkeys(("links", "amount_links", "amount", "local_links", "local_amount"), 0)
+    return _sourcing({**empty, "basis": None, "local_sourcing_rate": None})
+
+
+def _inside(row: dict[str, Any], s: State) -> bool:
+    column = data.LEVEL_COLUMN[s.region.level]
+    return bool(row[column] == s.region.code)
+
+
+def _partner_models(s: State, uscc: str, role: str) -> list[Partner]:
+    if not s.partners.height:
+        return []
+    rows = s.partners.filter((pl.col("uscc") == uscc) & (pl.col("role") == role))
+    return [
+        Partner(
+            uscc=r["partner_uscc"],
+            name=r["name"],
+            region_code=r["region_code"],
+            inside=_inside(r, s),
+            links=int(r["links"]),
+            amount=_opt(r["amount"]),
+        )
+        for r in rows.iter_rows(named=True)
+    ]
+
+
+def _firm_network(s: State, r: dict[str, Any]) -> FirmNetwork | None:
+    if not s.network:
+        return None
+
+    def n(key: str) -> float:
+        return float(r.get(key) or 0)
+
+    return FirmNetwork(
+        suppliers_inside=int(n("suppliers_in")),
+        suppliers_outside=int(n("suppliers") - n("suppliers_in")),
+        customers_inside=int(n("customers_in")),
+        customers_outside=int(n("customers") - n("customers_in")),
+        purchases_inside=round(n("purchases_in"), 2),
+        purchases_outside=round(n("purchases") - n("purchases_in"), 2),
+        sales_inside=round(n("sales_in"), 2),
+        sales_outside=round(n("sales") - n("sales_in"), 2),
+        top_suppliers=_partner_models(s, r["uscc"], "supplier"),
+        top_customers=_partner_models(s, r["uscc"], "customer"),
+    )
 
 
 def _lead_models(s: State, node_id: str) -> list[LeadFirm]:
@@ -158,9 +316,11 @@ def _lead_models(s: State, node_id: str) -> list[LeadFirm]:
             tags=[t for t in (r["tags"] or "").split(";") if t],
             national_rank=int(r["national_rank"]),
             local_partners=int(r["local_partners"]),
+            local_purchases_share=round(float(r.get("local_purchases_share") or 0), 4),
             lead_score=round(float(r["lead_score"]), 4),
             components={k: round(float(r[f"{k}_component"]), 4) for k in weights},
             weights=weights,
+            network=_firm_network(s, r),
         )
         for r in rows.iter_rows(named=True)
     ]
@@ -170,19 +330,55 @@ def _opt(value: float | None) -> float | None:
     return None if value is None else round(float(value), 4)
 
 
+def _break_evidence(s: State, row: dict[str, Any]) -> BreakEvidence | None:
+    if row["break_evidence"] is None:
+        return None
+    inputs = s.inputs.filter(pl.col("node_id") == row["node_id"]) if s.inputs.height else None
+    basis = inputs["basis"][0] if inputs is not None and inputs.height else None
+    return BreakEvidence(
+        verdict=row["break_evidence"],
+        local_sourcing_rate=_opt(row["input_local_sourcing_rate"]),
+        basis=basis,
+        links=int(row["input_links"] or 0),
+        threshold=s.thresholds.break_local_share,
+    )
+
+
+def _spof_models(s: State) -> list[SinglePointOfFailure]:
+    return [
+        SinglePointOfFailure(
+            node_id=r["node_id"],
+            kind=r["kind"],
+            code=r["code"],
+            name=r["name"] if r["kind"] == "supplier" else region_full_name(r["code"]),
+            share=round(float(r["share"]), 4),
+            basis=r["basis"],
+            links=int(r["links"]),
+        )
+        for r in s.spof.iter_rows(named=True)
+    ]
+
+
 def diagnose(
     wh: Warehouse,
     chain: Chain,
     region_code: str,
     thresholds: StatusThresholds | None = None,
     weights: LeadFirmWeights | None = None,
+    *,
+    top_partners: int = TOP_PARTNERS,
 ) -> Diagnosis:
+    """Diagnose `chain` in region `region_code` (any level) from the warehouse.
+
+    `top_partners`: how many of each lead firm's largest suppliers and customers to name
+    (0 skips the scan of supply_links this needs — about 2 s on 30 M links)."""
     state = State(
         wh,
         chain,
         resolve_region(region_code),
         thresholds or StatusThresholds(),
         weights or LeadFirmWeights(),
+        top_partners=top_partners,
     )
     for step in STEPS:
         state = step(state)
@@ -204,6 +400,9 @@ def diagnose(
             lq_revenue=_opt(rows[n.id]["lq_revenue"]) if rows[n.id]["revenue_firms"] else None,
             status=rows[n.id]["status"],
             is_break=bool(rows[n.id]["break"]),
+            break_evidence=_break_evidence(state, rows[n.id]),
+            sourcing=_node_sourcing(state.node_sourcing, n.id) if state.network else None,
+            input_sourcing=_node_sourcing(state.inputs, n.id) if state.network else None,
             suppliers=suppliers(chain, n.id),
             customers=customers(chain, n.id),
             lead_firms=_lead_models(state, n.id),
@@ -223,6 +422,9 @@ def diagnose(
         national_firm_count=int(state.totals["national_firms"]),
         completeness=round(completeness(state.nodes.select("node_id", "weight", "status")), 4),
         status_counts=counts,
+        sourcing=_sourcing(state.sourcing),
+        single_points_of_failure=_spof_models(state),
+        link_counts=data.link_counts(wh) if state.network else None,
         nodes=nodes,
         actions=recommend_actions(chain, nodes),
     )

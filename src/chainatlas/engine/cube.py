@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis
 from ibis import _
 
+from chainatlas.engine.network import rebuild_network
 from chainatlas.engine.warehouse import Warehouse
 
 REGION_KEYS = ("province_code", "city_code", "region_code")
@@ -91,8 +92,10 @@ def chain_firms(
 
 
 def firm_partners(links: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
-    """Distinct supply partners of each firm inside its own county, city and province."""
-    keys = enterprises.select("uscc", *REGION_KEYS)
+    """Distinct active supply partners of each firm inside its own county, city and
+    province (self-links, unknown and deregistered partners are not counted)."""
+    keys = _active(enterprises).select("uscc", *REGION_KEYS)
+    links = links.filter(links.supplier_uscc != links.customer_uscc)
     pairs = (
         links.select(uscc=links.supplier_uscc, partner=links.customer_uscc)
         .union(links.select(uscc=links.customer_uscc, partner=links.supplier_uscc))
@@ -111,14 +114,15 @@ def firm_partners(links: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
 
 
 def rebuild_firm_tables(warehouse: Warehouse) -> None:
-    """Partners per firm, then the on-chain firm table that carries them (after a load of
-    enterprises or of supply links)."""
+    """Partners per firm, then the on-chain firm table that carries them, then the supply
+    network tables (after a load of enterprises or of supply links)."""
     ents = warehouse.table("enterprises")
     warehouse.materialize("firm_partners", firm_partners(warehouse.table("supply_links"), ents))
     warehouse.materialize(
         "chain_firms",
         chain_firms(warehouse.table("assignments"), ents, warehouse.table("firm_partners")),
     )
+    rebuild_network(warehouse)
 
 
 def rebuild(warehouse: Warehouse) -> None:
@@ -133,4 +137,7 @@ def rebuild(warehouse: Warehouse) -> None:
     assignments = warehouse.table("assignments")
     warehouse.materialize("node_facts", node_facts(assignments, ents))
     warehouse.materialize("chain_facts", chain_facts(assignments, ents))
+    from chainatlas.engine.history import rebuild_cohorts  # history builds on this module
+
+    rebuild_cohorts(warehouse)
     rebuild_firm_tables(warehouse)

@@ -13,7 +13,6 @@ The expression builders take Ibis tables and return Ibis tables; `region_history
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,13 +61,15 @@ def in_region(table: ibis.Table, level: str, code: str) -> ibis.Table:
     return table.filter(table[LEVEL_COLUMN[level]] == code)
 
 
-def flows(lifespans: ibis.Table, by: Sequence[str]) -> ibis.Table:
+def flows(lifespans: ibis.Table, by: Sequence[str], weight: str | None = None) -> ibis.Table:
     """Births (established in the year) and deaths (deregistered in the year) per `by` × year.
 
-    Only years with at least one event appear; `metrics.trends.births_deaths` fills the gaps.
+    Rows are firms, or cohorts of `weight` firms. Only years with at least one event appear;
+    `metrics.trends.births_deaths` fills the gaps.
     """
     keys = list(by)
-    one, zero = ibis.literal(1), ibis.literal(0)
+    one = (lifespans[weight] if weight else ibis.literal(1)).cast("int64")
+    zero = ibis.literal(0).cast("int64")
     born = lifespans.filter(lifespans.born.notnull()).select(
         *keys, year=lifespans.born, births=one, deaths=zero
     )
@@ -79,6 +80,12 @@ def flows(lifespans: ibis.Table, by: Sequence[str]) -> ibis.Table:
     return events.group_by([*keys, "year"]).aggregate(
         births=_.births.sum().cast("int64"), deaths=_.deaths.sum().cast("int64")
     )
+
+
+def cohorts(lifespans: ibis.Table, by: Sequence[str]) -> ibis.Table:
+    """Firms counted per `by` × born × died: everything `flows` and `active_by_year` need, in
+    a table small enough to answer any region's history without touching the enterprises."""
+    return lifespans.group_by([*by, "born", "died"]).aggregate(firms=_.count().cast("int64"))
 
 
 def _active_at(lifespans: ibis.Table, year: int) -> ibis.BooleanValue:
@@ -92,6 +99,7 @@ def active_by_year(
     years: Sequence[int],
     by: Sequence[str],
     local: ibis.BooleanValue | None = None,
+    weight: str | None = None,
 ) -> ibis.Table:
     """Firms active at the end of each year, per `by` × year: `firm_count` (inside the region
     when a `local` flag is given, else everywhere) and `national_firm_count` (everywhere).
@@ -103,12 +111,13 @@ def active_by_year(
     keys = list(by)
     years = sorted(set(years))
     zero = ibis.literal(0)
+    one = lifespans[weight] if weight else ibis.literal(1)
     aggs = {}
     for y in years:
         flag = _active_at(lifespans, y)
         mine = flag if local is None else flag & local
-        aggs[f"local_{y}"] = ibis.ifelse(mine, 1, zero).sum().cast("int64")
-        aggs[f"national_{y}"] = ibis.ifelse(flag, 1, zero).sum().cast("int64")
+        aggs[f"local_{y}"] = ibis.ifelse(mine, one, zero).sum().cast("int64")
+        aggs[f"national_{y}"] = ibis.ifelse(flag, one, zero).sum().cast("int64")
     wide = lifespans.group_by(keys).aggregate(**aggs) if keys else lifespans.aggregate(**aggs)
     # one row per year: unnest an array of per-year structs (the wide row is computed once)
     per_year = ibis.array(
@@ -195,27 +204,29 @@ def region_history(
 ) -> RegionHistory:
     """Births, deaths and active firms of one region on one chain, with national counts.
 
-    The chain's firm × node lifespans are joined once into a temporary table (allowed on a
-    read-only DuckDB file; Spark would cache the frame), then the four small aggregations
-    read that table instead of joining 10 M enterprises four times.
+    Read from the cohort tables of the cube (`node_cohorts`, `chain_cohorts`: firms per
+    region × node × born × died, rebuilt with every load), so no enterprise is scanned.
     """
-    name = f"_lifespans_{uuid.uuid4().hex[:12]}"
-    key = LEVEL_COLUMN[level]  # only the key of the level: each extra column slows the join
-    spans = node_lifespans(wh.table("assignments"), wh.table("enterprises"), chain_id, [key])
-    wh.raw.execute(f"CREATE TEMP TABLE {name} AS {ibis.to_sql(spans, dialect='duckdb')}")
-    try:
-        nodes = wh.table(name)
-        chain = chain_lifespans(nodes)
-        node_local = (nodes[key] == code).fill_null(False)
-        chain_local = (chain[key] == code).fill_null(False)
-        return RegionHistory(
-            node_flows=wh.to_polars(flows(in_region(nodes, level, code), ["node_id"])),
-            chain_flows=wh.to_polars(flows(in_region(chain, level, code), [])),
-            node_active=wh.to_polars(active_by_year(nodes, years, ["node_id"], node_local)),
-            chain_active=wh.to_polars(active_by_year(chain, years, [], chain_local)),
-        )
-    finally:
-        wh.raw.execute(f"DROP TABLE IF EXISTS {name}")
+    key = LEVEL_COLUMN[level]
+    nodes = wh.table("node_cohorts").filter(_.chain_id == chain_id)
+    chain = wh.table("chain_cohorts").filter(_.chain_id == chain_id)
+    node_local = (nodes[key] == code).fill_null(False)
+    chain_local = (chain[key] == code).fill_null(False)
+    return RegionHistory(
+        node_flows=wh.to_polars(flows(in_region(nodes, level, code), ["node_id"], "firms")),
+        chain_flows=wh.to_polars(flows(in_region(chain, level, code), [], "firms")),
+        node_active=wh.to_polars(
+            active_by_year(nodes, years, ["node_id"], node_local, weight="firms")
+        ),
+        chain_active=wh.to_polars(active_by_year(chain, years, [], chain_local, weight="firms")),
+    )
+
+
+def rebuild_cohorts(wh: Warehouse) -> None:
+    """Materialise `node_cohorts` and `chain_cohorts` (call inside the load's transaction)."""
+    spans = node_lifespans(wh.table("assignments"), wh.table("enterprises"))
+    wh.materialize("node_cohorts", cohorts(spans, [*REGION_KEYS, "chain_id", "node_id"]))
+    wh.materialize("chain_cohorts", cohorts(chain_lifespans(spans), [*REGION_KEYS, "chain_id"]))
 
 
 def level_profiles(wh: Warehouse, level: str) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -25,20 +25,27 @@ def lead_firm_score(
     partners: float,
     tags: float,
     downstream: float,
+    local_purchases: float = 0.0,
 ) -> pl.DataFrame:
     """Score candidate firms of one region and chain.
 
     candidates: uscc, national_rank, node_firms (national firms in the node),
-    local_partners (distinct local suppliers + customers), tags (';'-joined), stage.
+    local_partners (distinct local suppliers + customers), tags (';'-joined), stage, and
+    optionally local_purchases_share (`metrics.network.local_purchases_share`; 0 if absent).
     Components, each in [0, 1]:
-      size_component       = 1 − (national_rank − 1) / node_firms   (national size rank)
-      partners_component   = local_partners / max(local_partners over candidates)
-      tags_component       = max tag points (上市 1, 小巨人 0.8, 专精特新 0.5, 高新 0.3)
-      downstream_component = stage position (upstream 0 … downstream 1): firms nearer the
-                             final product pull more of the chain behind them
+      size_component            = 1 − (national_rank − 1) / node_firms (national size rank)
+      partners_component        = local_partners / max(local_partners over candidates)
+      local_purchases_component = local_purchases_share / max(… over candidates): how much
+                                  of the region's local on-chain purchases the firm drives
+      tags_component            = max tag points (上市 1, 小巨人 0.8, 专精特新 0.5, 高新 0.3)
+      downstream_component      = stage position (upstream 0 … downstream 1): firms nearer
+                                  the final product pull more of the chain behind them
     score = Σ weight × component.
     """
+    if "local_purchases_share" not in candidates.columns:
+        candidates = candidates.with_columns(pl.lit(0.0).alias("local_purchases_share"))
     max_partners = candidates["local_partners"].max() if candidates.height else 0
+    max_share = candidates["local_purchases_share"].max() if candidates.height else 0.0
     tag_expr = pl.max_horizontal(
         *[
             pl.when(pl.col("tags").fill_null("").str.split(";").list.contains(tag))
@@ -54,6 +61,9 @@ def lead_firm_score(
         (pl.col("local_partners") / max_partners if max_partners else pl.lit(0.0))
         .cast(pl.Float64)
         .alias("partners_component"),
+        (pl.col("local_purchases_share") / max_share if max_share else pl.lit(0.0))
+        .cast(pl.Float64)
+        .alias("local_purchases_component"),
         tag_expr.alias("tags_component"),
         pl.col("stage").replace_strict(STAGE_POSITION, default=0.0).alias("downstream_component"),
     )
@@ -61,7 +71,8 @@ def lead_firm_score(
         (
             size * pl.col("size_component")
             + partners * pl.col("partners_component")
+            + local_purchases * pl.col("local_purchases_component")
             + tags * pl.col("tags_component")
             + downstream * pl.col("downstream_component")
         ).alias("lead_score")
-    ).sort("lead_score", descending=True)
+    ).sort(["lead_score", "national_rank", "uscc"], descending=[True, False, False])

@@ -80,3 +80,35 @@ def breaks(
             & pl.col("down").fill_null(False)
         ).alias("break")
     ).drop("up", "down")
+
+
+CONFIRMED, INTACT, NO_EVIDENCE = "confirmed", "intact", "no_evidence"
+
+
+def break_evidence(
+    frame: pl.DataFrame, *, local_share_below: float = 0.5, min_links: int = 3
+) -> pl.DataFrame:
+    """Add `break_evidence` from the supply links, for the nodes where `break` holds:
+
+    - `confirmed`: the region's on-chain firms bought the node's output mostly from outside
+      — its input `local_sourcing_rate` < local_share_below;
+    - `intact`: they bought at least that share from local suppliers: the flow the rule
+      expected cut is evidenced as running locally;
+    - `no_evidence`: fewer than `min_links` such purchases are recorded.
+    Null where `break` is false (the rule itself is unchanged).
+
+    frame: break, input_links (the region's on-chain purchases of the node's output) and
+    input_local_sourcing_rate (`metrics.network.local_sourcing_rate` of those purchases).
+    """
+    links = pl.col("input_links").fill_null(0)
+    rate = pl.col("input_local_sourcing_rate")
+    return frame.with_columns(
+        pl.when(~pl.col("break"))
+        .then(pl.lit(None, pl.String))
+        .when((links < min_links) | rate.is_null())
+        .then(pl.lit(NO_EVIDENCE))
+        .when(rate < local_share_below)
+        .then(pl.lit(CONFIRMED))
+        .otherwise(pl.lit(INTACT))
+        .alias("break_evidence")
+    )

@@ -19,13 +19,22 @@ import polars as pl
 from rich.table import Table
 
 from chainatlas.atlas.model import Chain
-from chainatlas.briefing.pack import DEFAULT_LISTS, DEFAULT_MAPS, Pack, assemble_pack
+from chainatlas.briefing.pack import (
+    DEFAULT_LISTS,
+    DEFAULT_MAPS,
+    TARGET_INPUT_COLUMNS,
+    Pack,
+    assemble_pack,
+)
 from chainatlas.briefing.pack import check_selection as _check_selection
 from chainatlas.diagnose import Diagnosis, UnknownRegionError, diagnose
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
+from chainatlas.reference.regions import load_regions
 from chainatlas.services.diagnosis import open_warehouse
 from chainatlas.settings import Settings
+from chainatlas.targets.model import TargetList
+from chainatlas.targets.pipeline import find_targets
 
 
 @dataclass
@@ -64,8 +73,8 @@ def county_firms(wh: Warehouse, chain_id: str, province_code: str) -> pl.DataFra
 
 
 def _diagnose(
-    settings: Settings, chain: Chain, region_code: str, with_counties: bool
-) -> tuple[Diagnosis, pl.DataFrame]:
+    settings: Settings, chain: Chain, region_code: str, with_counties: bool, with_targets: bool
+) -> tuple[Diagnosis, pl.DataFrame, pl.DataFrame | None]:
     with open_warehouse(settings) as wh:
         if not wh.has_table("node_facts"):
             raise UserError("仓库中尚无企业数据", "the warehouse holds no enterprises yet")
@@ -80,7 +89,43 @@ def _diagnose(
             if with_counties
             else pl.DataFrame(schema={"region_code": pl.String, "firm_count": pl.Int64})
         )
-    return diagnosis, counties
+        targets = (
+            target_frame(find_targets(wh, chain, diagnosis, weights=settings.targets))
+            if with_targets
+            else None
+        )
+    return diagnosis, counties, targets
+
+
+def target_frame(result: TargetList) -> pl.DataFrame:
+    """The targets service's list in the columns the pack reads (TARGET_INPUT_COLUMNS)."""
+    regions = load_regions().select("region_code", "province_code", "city_code")
+    rows = [
+        {
+            "uscc": t.uscc,
+            "name": t.name,
+            "node_id": node.id,
+            "region_code": t.region_code,
+            "score": t.score,
+            "reason_zh": t.reason_zh,
+            "reason_en": t.reason_en,
+            "registered_capital": t.registered_capital,
+        }
+        for node in result.nodes
+        for t in node.targets
+    ]
+    schema = {
+        "uscc": pl.String,
+        "name": pl.String,
+        "node_id": pl.String,
+        "region_code": pl.String,
+        "score": pl.Float64,
+        "reason_zh": pl.String,
+        "reason_en": pl.String,
+        "registered_capital": pl.Float64,
+    }
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    return frame.join(regions, on="region_code", how="left").select(TARGET_INPUT_COLUMNS)
 
 
 def write_pack(
@@ -161,7 +206,11 @@ def build_briefing(
     chain = atlas[chain_id]
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    diagnosis, counties = _diagnose(settings, chain, region_code, "distribution" in maps)
+    wants_targets = targets is None and ("targets" in lists or "investment_route" in maps)
+    diagnosis, counties, found = _diagnose(
+        settings, chain, region_code, "distribution" in maps, wants_targets
+    )
+    targets = found if wants_targets else targets
     timings["diagnose"] = time.perf_counter() - t
     t = time.perf_counter()
     pack = assemble_pack(

@@ -22,7 +22,7 @@ from chainatlas.atlas.model import Chain
 from chainatlas.synth import schema
 from chainatlas.synth.enterprises import enterprise_chunk
 from chainatlas.synth.firmographics import CAPITAL_SIGMA, EntityTraits, entity_traits
-from chainatlas.synth.links import CustomerPool, supply_links
+from chainatlas.synth.links import LINKS_PER_CHAIN_FIRM, CustomerPool, supply_links
 from chainatlas.synth.phrasebook import build_phrasebook
 from chainatlas.synth.population import CoreChunk, PopulationModel, build_model, draw_core
 from chainatlas.synth.profile import DEMO_PROFILE
@@ -75,6 +75,7 @@ def generate(
     chunk_size: int = 250_000,
     progress: Progress | None = None,
     profile: Mapping[str, Any] | None = DEMO_PROFILE,
+    links_per_chain_firm: float = LINKS_PER_CHAIN_FIRM,
 ) -> SynthSummary:
     """Write enterprises, supply_links and labels parquet files under out_dir.
 
@@ -82,10 +83,15 @@ def generate(
     `chunk_size` rows (at least MIN_CHUNK) is one row group. `profile` is the demo city
     (DEMO_PROFILE; None turns it off). `progress(phase, done, total)` is called after each
     chunk of the phases "enterprises" and "links". The three files appear together, when
-    all are written. Same arguments → byte-identical files.
+    all are written. `links_per_chain_firm` (default 0.6) scales the supply links: each
+    chain firm draws that many on average before duplicate pairs drop, so the realised
+    number grows less than linearly (the customer samples are bounded). Same arguments →
+    byte-identical files.
     """
     if n_enterprises < 1 or chunk_size < 1:
         raise ValueError("n_enterprises and chunk_size must be positive")
+    if links_per_chain_firm < 0:
+        raise ValueError("links_per_chain_firm must not be negative")
     chunk_size = max(chunk_size, min(n_enterprises, MIN_CHUNK))
     started = time.perf_counter()
     if atlas is None:
@@ -127,7 +133,12 @@ def generate(
             core = draw_core(model, k, start, m, with_codes=False)  # codes only where linked
             links_out.write(
                 supply_links(
-                    core, model, _log_size(core, traits), pool, np.random.default_rng([seed, k, 3])
+                    core,
+                    model,
+                    _log_size(core, traits),
+                    pool,
+                    np.random.default_rng([seed, k, 3]),
+                    links_per_chain_firm,
                 )
             )
             if progress:

@@ -23,7 +23,8 @@ from chainatlas.synth.population import CoreChunk, PopulationModel
 from chainatlas.synth.samples import Samples, thresholds
 from chainatlas.synth.uscc import fixed_width_strings
 
-LINKS_PER_CHAIN_FIRM = 0.6
+LINKS_PER_CHAIN_FIRM = 0.6  # default links drawn per chain firm (before duplicates drop)
+MAX_LINKS_PER_FIRM_NODE = 50  # at the default rate; scales with links_per_chain_firm
 SUPPLIER_SIZE_SLOPE = 0.5  # links ∝ exp(β z)
 CUSTOMER_SIZE_POWER = 0.8  # α in P(customer) ∝ size^α
 SCOPE_SHARES = (0.40, 0.25)  # same city, same province; the rest national
@@ -127,7 +128,10 @@ def supply_links(
     log_size: np.ndarray,
     pool: CustomerPool,
     rng: np.random.Generator,
+    links_per_chain_firm: float = LINKS_PER_CHAIN_FIRM,
 ) -> pa.Table:
+    """The chunk's supply links; `links_per_chain_firm` sets the mean number drawn (the
+    default keeps the published output byte-identical)."""
     cat = model.catalogue
     position, node = firm_nodes(core, cat.size)
     out_degree = cat.out_start[node + 1] - cat.out_start[node]
@@ -137,8 +141,9 @@ def supply_links(
     if position.size == 0 or n_chain_firms == 0:
         return schema.SUPPLY_LINKS_BUILT.empty_table()
     weight = np.exp(SUPPLIER_SIZE_SLOPE * core.size[position])
-    rate = _CALIBRATION * LINKS_PER_CHAIN_FIRM * n_chain_firms * weight / weight.sum()
-    count = np.minimum(rng.poisson(rate), 50)
+    rate = _CALIBRATION * links_per_chain_firm * n_chain_firms * weight / weight.sum()
+    cap = round(MAX_LINKS_PER_FIRM_NODE * max(1.0, links_per_chain_firm / LINKS_PER_CHAIN_FIRM))
+    count = np.minimum(rng.poisson(rate), cap)
     position = np.repeat(position, count)
     node = np.repeat(node, count)
     out_degree = np.repeat(out_degree, count)

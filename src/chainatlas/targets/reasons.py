@@ -1,0 +1,180 @@
+"""Reasons of a target: which components count as reasons, and one line of them in Chinese
+and English built only from facts the warehouse holds (docs/targets.md).
+
+A component is a *reason* when it reaches its threshold (`TargetScales`): partner_referral
+and tags when above 0; relocation from `relocation_reason`; growth for firms at most
+`recent_years` old; size from `large_capital`; fit from `good_fit`; distance within
+`near_km`. `--reason KIND` keeps the targets that have KIND among their reasons; the reasons
+are listed (and `primary_reason` chosen) by their weighted contribution, largest first, and
+the line names the first MAX_IN_LINE of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+
+from chainatlas.targets.score import component, distance_of, known_tags, size_of_capital
+from chainatlas.targets.weights import COMPONENTS, TargetScales, TargetWeights
+
+REASON_KINDS: tuple[str, ...] = COMPONENTS
+# a threshold met exactly still counts despite floating-point noise in the transforms
+_EPS = 1e-9
+MAX_IN_LINE = 3
+
+TAG_EN = {
+    "上市": "listed",
+    "专精特新小巨人": "SRDI 'little giant'",
+    "小巨人": "SRDI 'little giant'",
+    "专精特新": "SRDI firm",
+    "高新技术企业": "high-tech enterprise",
+}
+RELATION_ZH = {"supplier": "供应商", "customer": "客户", "both": "供应商兼客户"}
+RELATION_EN = {"supplier": "supplier", "customer": "customer", "both": "supplier and customer"}
+
+
+def reason_threshold(kind: str, scales: TargetScales) -> tuple[float, bool]:
+    """(threshold, strict): the component `kind` is a reason when it is above the threshold
+    (strict) or at least the threshold."""
+    if kind in ("partner_referral", "tags"):
+        return 0.0, True
+    if kind == "relocation":
+        return (scales.relocation_reason, False) if scales.relocation_reason > 0 else (0.0, True)
+    if kind == "growth":
+        bar = 1.0 - scales.recent_years / scales.growth_horizon_years
+        return (bar, False) if bar > 0 else (0.0, True)
+    if kind == "size":
+        return size_of_capital(scales.large_capital, scales), False
+    if kind == "fit":
+        return scales.good_fit, False
+    if kind == "distance":
+        return distance_of(scales.near_km, scales), False
+    raise ValueError(f"unknown reason kind {kind!r}")
+
+
+def reason_condition(kind: str, scales: TargetScales) -> pl.Expr:
+    """True where the component `kind` is a reason (its column must be there)."""
+    bar, strict = reason_threshold(kind, scales)
+    c = pl.col(component(kind))
+    return c > bar if strict else c >= bar - _EPS
+
+
+def with_reasons(frame: pl.DataFrame, weights: TargetWeights) -> pl.DataFrame:
+    """Add `reasons` (the kinds that are reasons, largest weighted contribution first; ties
+    in the order of COMPONENTS) and `primary_reason` (the first, or null)."""
+    scales = weights.scales
+    w = weights.component_weights()
+    flags = frame.select(
+        *[reason_condition(k, scales).fill_null(False).alias(f"_is_{k}") for k in COMPONENTS],
+        *[(w[k] * pl.col(component(k))).alias(f"_by_{k}") for k in COMPONENTS],
+    )
+    lists: list[list[str]] = []
+    for row in flags.iter_rows(named=True):
+        kinds = [k for k in COMPONENTS if row[f"_is_{k}"]]
+        order = {k: i for i, k in enumerate(COMPONENTS)}
+        kinds.sort(key=lambda k: (-(row[f"_by_{k}"] or 0.0), order[k]))
+        lists.append(kinds)
+    reasons = pl.Series("reasons", lists, dtype=pl.List(pl.String))
+    return frame.with_columns(reasons).with_columns(
+        pl.col("reasons").list.first().alias("primary_reason")
+    )
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def _capital_zh(capital: float) -> str:
+    return f"{capital / 1e4:.1f}亿元" if capital >= 1e4 else f"{capital:,.0f}万元"
+
+
+def _parts(row: dict[str, Any], scales: TargetScales) -> tuple[list[str], list[str]]:
+    zh: list[str] = []
+    en: list[str] = []
+    for kind in (row["reasons"] or [])[:MAX_IN_LINE]:
+        if kind == "partner_referral":
+            rel = row["partner_relation"]
+            who_zh = "本地链主" if row["partner_lead"] else "本地企业"
+            who_en = "local lead firm" if row["partner_lead"] else "local firm"
+            more = int(row["local_partners"] or 0)
+            zh.append(
+                f"{who_zh}{row['partner_name']}的{RELATION_ZH[rel]}"
+                + (f"（共{more}家本地伙伴）" if more > 1 else "")
+            )
+            en.append(
+                f"{RELATION_EN[rel]} of {who_en} {row['partner_name']}"
+                + (f" ({more} local partners in all)" if more > 1 else "")
+            )
+        elif kind == "relocation":
+            lq = row["origin_lq"]
+            zh.append(
+                f"来自产业转出地{row['origin_name']}（该环节LQ {lq:.1f}，同业{row['origin_node_firms']}家）"
+            )
+            en.append(
+                f"from source region {row['origin_name']}, saturated in the node "
+                f"(LQ {lq:.1f}, {row['origin_node_firms']} firms)"
+            )
+        elif kind == "tags":
+            tags = known_tags(row["tags"])
+            zh.append("、".join(tags))
+            en.append(", ".join(dict.fromkeys(TAG_EN[t] for t in tags)))
+        elif kind == "growth":
+            year = row["established"].year if isinstance(row["established"], dt.date) else "?"
+            recent = _number(scales.recent_years)
+            zh.append(f"近{recent}年新设（{year}年成立）")
+            en.append(f"new within {recent} years (established {year})")
+        elif kind == "size":
+            capital = float(row["registered_capital"] or 0.0)
+            rank = row["national_rank"]
+            zh.append(
+                f"注册资本{_capital_zh(capital)}" + (f"，全国同环节第{rank}位" if rank else "")
+            )
+            en.append(
+                f"registered capital CNY {capital / 100:,.1f} m"
+                + (f", no. {rank} nationally in the node" if rank else "")
+            )
+        elif kind == "fit":
+            zh.append(f"归链得分{row['node_fit']:.2f}")
+            en.append(f"node fit {row['node_fit']:.2f}")
+        elif kind == "distance":
+            zh.append(f"距本地约{row['distance_km']:.0f}公里")
+            en.append(f"about {row['distance_km']:.0f} km away")
+    return zh, en
+
+
+REASON_FACTS = (
+    "reasons",
+    "partner_name",
+    "partner_relation",
+    "partner_lead",
+    "local_partners",
+    "origin_name",
+    "origin_lq",
+    "origin_node_firms",
+    "tags",
+    "established",
+    "registered_capital",
+    "national_rank",
+    "node_fit",
+    "distance_km",
+)
+
+
+def reason_lines(frame: pl.DataFrame, scales: TargetScales) -> pl.DataFrame:
+    """Add `reason_zh` and `reason_en`: the reasons in order, joined by ；/ ;. Needs the
+    columns of REASON_FACTS (`with_reasons` first); a row without reasons says it was chosen
+    on the overall score."""
+    zh_lines: list[str] = []
+    en_lines: list[str] = []
+    for row in frame.select(REASON_FACTS).iter_rows(named=True):
+        zh, en = _parts(row, scales)
+        zh_lines.append("；".join(zh) if zh else "无单项突出理由，按综合得分入选")
+        en_lines.append(
+            "; ".join(en) if en else "no single strong reason; chosen on the overall score"
+        )
+    return frame.with_columns(
+        pl.Series("reason_zh", zh_lines, dtype=pl.String),
+        pl.Series("reason_en", en_lines, dtype=pl.String),
+    )
