@@ -199,3 +199,17 @@ def test_a_chain_firms_table_with_dates_and_scores_gives_the_same_list(
         assert {"established", "score"} <= set(wh.table("chain_firms").columns)
         assert run(wh, toy_chain, d, top=5, reason="growth") == before
         assert run(wh, toy_chain, d, top=5) == plain
+
+
+def test_briefing_reads_the_targets_in_its_columns(
+    target_wh: Warehouse, toy_chain: Chain, diagnosis: Diagnosis
+) -> None:
+    from chainatlas.briefing.pack import TARGET_INPUT_COLUMNS
+    from chainatlas.services.briefing import target_frame
+
+    result = run(target_wh, toy_chain, diagnosis)
+    frame = target_frame(result)
+    assert tuple(frame.columns) == tuple(TARGET_INPUT_COLUMNS)
+    expected = [(n.id, t.uscc) for n in result.nodes for t in n.targets]
+    assert list(zip(frame["node_id"], frame["uscc"], strict=True)) == expected
+    assert frame.height > 0 and frame["province_code"].null_count() == 0
