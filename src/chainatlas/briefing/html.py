@@ -100,6 +100,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "lead_score": ("综合得分", "Score"),
     "component_size": ("规模", "Size"),
     "component_partners": ("本地伙伴", "Local partners"),
+    "component_local_purchases": ("本地采购带动", "Local purchases driven"),
     "component_tags": ("资质", "Tags"),
     "component_downstream": ("下游位置", "Downstream position"),
     "notes": ("注释", "Notes"),
@@ -136,7 +137,7 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "city": ("地级", "prefecture"),
     "county": ("县级", "county"),
 }
-COMPONENT_KEYS = ("size", "partners", "tags", "downstream")
+COMPONENT_KEYS = ("size", "partners", "local_purchases", "tags", "downstream")
 TAG_NAMES_EN: dict[str, str] = {
     "上市": "listed",
     "专精特新小巨人": "SRDI little giant",
