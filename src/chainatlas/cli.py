@@ -65,6 +65,12 @@ def _atlas(chains_dir: Path | None = None) -> dict[str, Chain]:
         raise  # unreachable
 
 
+# options shared by the analysis commands, declared once
+RegionOption = Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")]
+ChainOption = Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")]
+LangOption = Annotated[str, typer.Option(help="zh | en")]
+
 ChainsDir = Annotated[
     Path | None,
     typer.Option(
@@ -259,11 +265,11 @@ def evaluate(
 
 @app.command()
 def diagnose(
-    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
-    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    region: RegionOption,
+    chain: ChainOption,
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    out: OutOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """区域产业链诊断 / diagnose a region's chain: missing, weak, strong, break, lead firms."""
     from chainatlas.services.diagnosis import run_diagnosis, write_diagnosis
@@ -290,6 +296,9 @@ class AnalysisFormat(StrEnum):
     table = "table"
     json = "json"
     xlsx = "xlsx"
+
+
+AnalysisFormatOption = Annotated[AnalysisFormat, typer.Option("--format")]
 
 
 def _emit(
@@ -320,14 +329,14 @@ def _emit(
 
 @app.command()
 def opportunities(
-    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
+    region: RegionOption,
     chain: Annotated[
         str | None, typer.Option("--chain", "-c", help="只看一条链 / one chain only")
     ] = None,
     top: Annotated[int, typer.Option("--top", help="前 N 项 / first N")] = 20,
-    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    fmt: AnalysisFormatOption = AnalysisFormat.table,
+    out: OutOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """发展机会：尚未具备的环节与产业链，按可行性与价值排序 / opportunities: nodes and chains
     the region does not hold yet, ranked by feasibility (density) and value (COG, PCI, growth)."""
@@ -349,13 +358,13 @@ def opportunities(
 
 @app.command()
 def trends(
-    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
-    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    region: RegionOption,
+    chain: ChainOption,
     years: Annotated[int, typer.Option("--years", help="比较年数 / years back")] = 5,
     as_of: Annotated[int | None, typer.Option("--as-of", help="截至年份 / up to year")] = None,
-    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    fmt: AnalysisFormatOption = AnalysisFormat.table,
+    out: OutOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """趋势：新设、注销、净增，LQ 今昔与集群象限 / trends: births, deaths, net change, LQ now vs
     N years ago, cluster quadrant per node."""
@@ -380,12 +389,12 @@ class Transform(StrEnum):
 
 @app.command()
 def peers(
-    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
+    region: RegionOption,
     top: Annotated[int, typer.Option("--top", help="前 N 个 / first N")] = 10,
     transform: Annotated[Transform, typer.Option("--transform")] = Transform.log1p,
-    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    fmt: AnalysisFormatOption = AnalysisFormat.table,
+    out: OutOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """相似地区：同级地区中产业结构最相近者（RCA 余弦）/ peer regions: the most similar regions
     of the same level by node profile (cosine on RCA)."""
@@ -404,13 +413,13 @@ def peers(
 
 @app.command()
 def compare(
-    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    chain: ChainOption,
     regions: Annotated[
         list[str], typer.Option("--region", "-r", help="地区代码，可重复，最多 10 个 / up to 10")
     ],
-    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    fmt: AnalysisFormatOption = AnalysisFormat.table,
+    out: OutOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """地区对比：最多 10 个地区在一条链上并列 / up to 10 regions side by side on one chain."""
     from chainatlas.briefing.analysis import compare_view, compare_xlsx
@@ -428,8 +437,8 @@ def compare(
 
 @app.command()
 def targets(
-    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
-    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    region: RegionOption,
+    chain: ChainOption,
     node: Annotated[str | None, typer.Option("--node", help="只看一个环节 / one node only")] = None,
     top: Annotated[int, typer.Option("--top", help="每环节前 N 家 / first N per node")] = 20,
     reason: Annotated[
@@ -446,9 +455,9 @@ def targets(
         list[str] | None,
         typer.Option("--source", help="产业转移来源省份，可重复 / source province, repeatable"),
     ] = None,
-    fmt: Annotated[AnalysisFormat, typer.Option("--format")] = AnalysisFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    fmt: AnalysisFormatOption = AnalysisFormat.table,
+    out: OutOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """靶向招商：缺链、弱链、断点环节的目标企业及理由 / targets: firms outside the region for
     each missing, weak or break node, scored with their components and reasons."""
@@ -478,8 +487,8 @@ def targets(
 
 @app.command()
 def briefing(
-    region: Annotated[str, typer.Option("--region", "-r", help="行政区划代码 / region code")],
-    chain: Annotated[str, typer.Option("--chain", "-c", help="产业链 id / chain id")],
+    region: RegionOption,
+    chain: ChainOption,
     out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
     maps: Annotated[
         str | None, typer.Option("--maps", help="图，逗号分隔 / maps, comma-separated")
@@ -487,7 +496,7 @@ def briefing(
     lists: Annotated[
         str | None, typer.Option("--lists", help="清单，逗号分隔 / lists, comma-separated")
     ] = None,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    lang: LangOption = "zh",
 ) -> None:
     """简报包：N 张图、N 张清单（XLSX、PDF、PNG、SVG）/ the briefing pack: maps and lists as
     one workbook, one A4 PDF, and each map as PNG and SVG (docs/briefing.md)."""
@@ -558,7 +567,7 @@ def complexity(
         ),
     ] = False,
     fmt: Annotated[TableFormat, typer.Option("--format")] = TableFormat.csv,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    out: OutOption = None,
 ) -> None:
     """经济复杂度：RCA、M、多样性、普遍性、ECI、PCI、密度、COI、COG（任意长表）/ economic
     complexity of any long table (trade, employment, firm counts); equal to `ecomplexity`."""
@@ -591,11 +600,11 @@ def io_linkages(
     z: Annotated[Path, typer.Option("--z", help="中间流量矩阵 Z.csv / intermediate flows")],
     x: Annotated[Path, typer.Option("--x", help="总产出 x.csv / total output")],
     fmt: Annotated[DataFormat, typer.Option("--format")] = DataFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="输出文件 / output file")] = None,
+    out: OutOption = None,
     matrices: Annotated[
         bool, typer.Option("--matrices", help="json 中包含 A、L、B、G / include A, L, B, G in json")
     ] = False,
-    lang: Annotated[str, typer.Option(help="zh | en")] = "zh",
+    lang: LangOption = "zh",
 ) -> None:
     """投入产出关联：后向/前向关联、关键部门、乘数 / input-output linkages: backward (Leontief)
     and forward (Ghosh), Rasmussen-normalised, key sectors, multipliers (docs/io-tables.md)."""
