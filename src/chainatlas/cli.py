@@ -629,23 +629,174 @@ def io_linkages(
     )
 
 
+users_app = typer.Typer(help="用户与令牌 / accounts and API tokens", no_args_is_help=True)
+db_app = typer.Typer(help="应用数据库 / the app database", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """建立或升级应用数据库 / create or migrate the app database to the current schema."""
+    from chainatlas.db.migrate import current_revision, upgrade
+
+    url = settings().app_database_url
+    upgrade(url)
+    err_console.print(f"应用数据库已是最新 / app database at revision {current_revision(url)}")
+
+
+def _accounts() -> Any:
+    from chainatlas.db.migrate import upgrade
+    from chainatlas.db.session import Database
+
+    s = settings()
+    upgrade(s.app_database_url)
+    return Database(s.app_database_url)
+
+
+def _password_or_prompt(password: str | None) -> str:
+    return password or typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin|analyst|chain_office|member_unit|cppcc_member|viewer")],
+    password: Annotated[str | None, typer.Option(help="省略则提示输入 / prompted when omitted")] = None,
+    name: Annotated[str, typer.Option("--name", help="姓名 / display name")] = "",
+    chains: Annotated[list[str] | None, typer.Option("--chain", help="可见产业链 / chain it sees")] = None,
+    region: Annotated[str, typer.Option(help="默认地区 / home region code")] = "",
+) -> None:
+    """新增用户 / add a user."""
+    from chainatlas.accounts.service import add_user
+
+    atlas = _atlas()
+    for chain_id in chains or []:
+        if chain_id not in atlas:
+            fail(f"没有产业链 {chain_id} / no chain {chain_id}")
+    db = _accounts()
+    with db.session() as session:
+        user = add_user(
+            session, settings().web, username, _password_or_prompt(password), role,
+            display_name=name, chains=chains or [], region_code=region,
+        )
+        err_console.print(f"已新增 / added: {user.username} ({user.role})")
+
+
+@users_app.command("list")
+def users_list(fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table) -> None:
+    """列出用户 / list users."""
+    from chainatlas.accounts.service import list_users
+
+    with _accounts().session() as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "username": u.username, "display_name": u.display_name, "role": u.role,
+                "chains": u.chain_ids, "disabled": u.disabled,
+                "last_login": u.last_login.isoformat() if u.last_login else None,
+            }
+            for u in list_users(session)
+        ]
+    if fmt is ListFormat.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("用户 user", "姓名 name", "角色 role", "产业链 chains", "状态 state", "最近登录 last login")
+    for r in rows:
+        table.add_row(
+            r["username"], r["display_name"], r["role"], ", ".join(r["chains"]),
+            "停用 disabled" if r["disabled"] else "正常 active", r["last_login"] or "",
+        )
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(username: str, enable: Annotated[bool, typer.Option("--enable")] = False) -> None:
+    """停用（或 --enable 启用）用户 / disable (or re-enable) a user."""
+    from chainatlas.accounts.service import set_disabled
+
+    with _accounts().session() as session:
+        set_disabled(session, username, not enable)
+    err_console.print(f"{'已启用 / enabled' if enable else '已停用 / disabled'}: {username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    username: str, password: Annotated[str | None, typer.Option()] = None
+) -> None:
+    """重置密码（并解除锁定）/ reset a password (and lift a lock-out)."""
+    from chainatlas.accounts.service import reset_password
+
+    with _accounts().session() as session:
+        reset_password(session, settings().web, username, _password_or_prompt(password))
+    err_console.print(f"已重置 / reset: {username}")
+
+
+@users_app.command("token")
+def users_token(username: str, name: Annotated[str, typer.Option()] = "") -> None:
+    """为脚本生成 API 令牌（只显示一次）/ make an API token for scripts (shown once)."""
+    from chainatlas.accounts.service import create_token
+
+    with _accounts().session() as session:
+        token = create_token(session, username, name)
+    print(token)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="默认 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(help="进程数 / worker processes")] = 1,
+) -> None:
+    """启动网页平台 / serve the web platform."""
+    from chainatlas.services.web import serve_app
+
+    s = settings()
+    serve_app(s, host or s.web.host, port or s.web.port, workers)
+
+
 @app.command()
 def demo(
     enterprises: Annotated[int, typer.Option("--enterprises", "-n")] = 300_000,
     out: Annotated[Path | None, typer.Option("--out", help="简报目录 / briefing directory")] = None,
     region: Annotated[str | None, typer.Option("--region")] = None,
     seed: Annotated[int, typer.Option()] = 20251,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="建好后启动网页平台 / then serve the web app")
+    ] = True,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="重建演示仓库 / rebuild the demo warehouse")
+    ] = False,
+    port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
-    """从零生成演示数据与诊断简报 / build the demo warehouse and a diagnosis briefing."""
-    from chainatlas.services.demo import run_demo
+    """演示：生成演示数据与简报、创建管理员并启动网页平台 / the demo: build the demo
+    warehouse and briefings (when absent), create an administrator, serve the web app."""
+    from chainatlas.services.demo import demo_admin, run_demo
 
     s = settings()
-    with err_console.status("构建演示仓库与简报 / building the demo warehouse and briefing…"):
-        result = run_demo(s, _atlas(), enterprises, seed, region or s.demo_region, out)
-    console.print(result.render())
-    print("简报文件 / briefing files:")
-    for path in result.files:
-        print(f"  {path}")
+    if rebuild or not s.warehouse_path.exists():
+        with err_console.status("构建演示仓库与简报 / building the demo warehouse and briefing…"):
+            result = run_demo(s, _atlas(), enterprises, seed, region or s.demo_region, out)
+        console.print(result.render())
+        print("简报文件 / briefing files:")
+        for path in result.files:
+            print(f"  {path}")
+    else:
+        err_console.print(
+            f"使用已有仓库 / using the existing warehouse {s.warehouse_path} (--rebuild 重建)"
+        )
+    username, password = demo_admin(s)
+    if password:
+        print(f"演示管理员 / demo administrator: {username}  密码 / password: {password}")
+        print("（密码只显示这一次 / shown only this once）")
+    else:
+        print(
+            f"管理员 {username} 已存在 / administrator {username} exists "
+            f"(chainatlas users reset-password {username})"
+        )
+    if serve_after:
+        from chainatlas.services.web import serve_app
+
+        serve_app(s, s.web.host, port or s.web.port, 1)
 
 
 def main() -> None:

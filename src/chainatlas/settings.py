@@ -68,6 +68,24 @@ class OpportunityWeights(BaseModel):
     growth_years: int = 5
 
 
+class WebSettings(BaseModel):
+    """Web platform: sessions, lock-out and password rules (issue #5)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # signs the session cookie; when unset, one is generated once and kept in HOME/secret_key
+    secret_key: str | None = None
+    session_idle_minutes: int = 30
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    password_min_length: int = 10
+    # character classes of: lower case, upper case, digits, other
+    password_min_classes: int = 3
+    # cookies only over HTTPS (set in deployment behind TLS)
+    secure_cookies: bool = False
+    page_size: int = 20
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHAINATLAS_", env_nested_delimiter="__")
 
@@ -79,6 +97,14 @@ class Settings(BaseSettings):
     opportunity: OpportunityWeights = OpportunityWeights()
     targets: TargetWeights = TargetWeights()
     demo_region: str = "450400"
+    # the app database (users, workflow, audit); SQLite under HOME unless set, e.g.
+    # postgresql+psycopg://user:pass@host/db
+    database_url: str | None = None
+    web: WebSettings = WebSettings()
+
+    @property
+    def app_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'app.db'}"
 
     @property
     def warehouse_path(self) -> Path:

@@ -34,6 +34,16 @@ class Warehouse:
             for name in CONTRACTS:
                 self.raw.execute(create_sql(name))
 
+    @classmethod
+    def from_connection(cls, con: duckdb.DuckDBPyConnection, path: Path | str) -> Warehouse:
+        """A Warehouse over an open connection (a cursor of a shared read-only connection:
+        one per web worker thread, sharing the database's buffer cache)."""
+        wh = cls.__new__(cls)
+        wh.path = Path(path)
+        wh.ibis = ibis.duckdb.from_connection(con)
+        wh.raw = con
+        return wh
+
     def close(self) -> None:
         self.ibis.disconnect()
 

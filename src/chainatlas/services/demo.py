@@ -123,3 +123,36 @@ def run_demo(
             )
     result.timings["diagnose"] = time.perf_counter() - t
     return result
+
+
+DEMO_ADMIN = "admin"
+
+
+def demo_admin(settings: Settings) -> tuple[str, str | None]:
+    """Create the demo administrator with a random password, returned once; when the
+    account exists already, (name, None)."""
+    from chainatlas.accounts.passwords import generate_password
+    from chainatlas.accounts.service import add_user, find_user
+    from chainatlas.db.migrate import upgrade
+    from chainatlas.db.session import Database
+
+    upgrade(settings.app_database_url)
+    db = Database(settings.app_database_url)
+    try:
+        with db.session() as session:
+            if find_user(session, DEMO_ADMIN) is not None:
+                return DEMO_ADMIN, None
+            password = generate_password(max(16, settings.web.password_min_length))
+            add_user(
+                session,
+                settings.web,
+                DEMO_ADMIN,
+                password,
+                "admin",
+                display_name="演示管理员",
+                region_code=settings.demo_region,
+                actor="demo",
+            )
+            return DEMO_ADMIN, password
+    finally:
+        db.dispose()
