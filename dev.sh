@@ -25,6 +25,10 @@ setup_system() {
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+  # the app-database tests run on PostgreSQL as well as SQLite
+  if [ -z "${CHAINATLAS_TEST_DATABASE_URL:-}" ]; then
+    command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
+  fi
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq
@@ -36,6 +40,27 @@ setup_system() {
   fi
 }
 
+start_postgres() {
+  # A PostgreSQL on loopback for the tests marked `postgres`: Debian's cluster, a role that
+  # may create the per-run test databases. Point CHAINATLAS_TEST_DATABASE_URL at your own
+  # server instead when not root.
+  if [ -n "${CHAINATLAS_TEST_DATABASE_URL:-}" ]; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "set CHAINATLAS_TEST_DATABASE_URL=postgresql+psycopg://user:pass@host/db (a role with CREATEDB) to run the PostgreSQL tests" >&2
+    exit 1
+  fi
+  local version
+  version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+  pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$version main" || pg_createcluster "$version" main >/dev/null
+  pg_ctlcluster "$version" main start 2>/dev/null || pg_ctlcluster "$version" main status >/dev/null
+  local have
+  have=$(su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='chainatlas_test'\"")
+  if [ "$have" != 1 ]; then
+    su postgres -c "psql -qc \"CREATE ROLE chainatlas_test LOGIN CREATEDB PASSWORD 'chainatlas_test'\""
+  fi
+  export CHAINATLAS_TEST_DATABASE_URL="postgresql+psycopg://chainatlas_test:chainatlas_test@127.0.0.1:5432/postgres"
+}
+
 case "${1:-}" in
   setup) setup_python ;;
   demo)
@@ -44,6 +69,7 @@ case "${1:-}" in
     exec .venv/bin/chainatlas demo "$@" ;;
   test)
     setup_system
+    start_postgres
     setup_python
     shift
     exec .venv/bin/python -m pytest "$@" ;;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -93,3 +94,49 @@ def toy_warehouse(tmp_path: Path, toy_chain: Chain):  # type: ignore[no-untyped-
     load_enterprises(wh, toy_firms(), {"toy": toy_chain})
     yield wh
     wh.close()
+
+
+# --- the app database on SQLite and on PostgreSQL ------------------------------------------
+# `./dev.sh test` starts a PostgreSQL on loopback and sets CHAINATLAS_TEST_DATABASE_URL (a
+# role allowed to create databases); each test gets a database of its own, dropped after.
+PG_ENV = "CHAINATLAS_TEST_DATABASE_URL"
+
+
+def _fresh_postgres_database() -> tuple[str, Callable[[], None]]:
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        pytest.fail(
+            f"{PG_ENV} is not set: run the suite with ./dev.sh test, which starts PostgreSQL, "
+            "or point it at a server where the role may CREATE DATABASE"
+        )
+    name = f"chainatlas_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def app_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty app database on each engine the platform supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'app.db'}"
+        return
+    url, drop = _fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        drop()

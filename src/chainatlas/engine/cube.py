@@ -69,12 +69,13 @@ def chain_firms(
     assignments: ibis.Table, enterprises: ibis.Table, partners: ibis.Table
 ) -> ibis.Table:
     """Active on-chain firms with what a diagnosis shows of them (name, size, tags, local
-    partners), sorted by chain and region so a region's rows sit together on disk."""
+    partners) and what target scoring reads (establishment date, classification score),
+    sorted by chain and region so a region's rows sit together on disk."""
     firms = _active(enterprises).select(
-        "uscc", "name", *REGION_KEYS, "registered_capital", "revenue", "tags"
+        "uscc", "name", *REGION_KEYS, "registered_capital", "revenue", "tags", "established"
     )
     ranked = assignments.filter(assignments.national_rank.notnull()).select(
-        "uscc", "chain_id", "node_id", "national_rank"
+        "uscc", "chain_id", "node_id", "national_rank", "score"
     )
     joined = ranked.join(firms, "uscc").left_join(partners, "uscc")
     return joined.select(
@@ -87,6 +88,8 @@ def chain_firms(
         "registered_capital",
         "revenue",
         "tags",
+        "established",
+        "score",
         *[joined[c].fill_null(0).name(c) for c in PARTNER_COLUMNS],
     ).order_by(["chain_id", *REGION_KEYS, "node_id", "national_rank"])
 
