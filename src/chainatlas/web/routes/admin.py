@@ -33,7 +33,7 @@ def _users_page(request: Request, user: User, error: str = "", status_code: int 
         status_code=status_code,
         users=users,
         roles=[(r.value, ROLE_NAMES_ZH[r]) for r in Role],
-        chain_ids=sorted(state.atlas),
+        chain_names={cid: chain.name_zh for cid, chain in state.atlas.items()},
         error=error,
     )
 
