@@ -3,7 +3,7 @@ with a baseline measured in the same run.
 
     python benchmarks/bench_targets.py [--warehouse benchmarks/out/wh10000000/warehouse.duckdb]
         [--cities 450400,330100,510100,620100] [--chains sugarcane,new_energy_vehicle,biomedicine]
-        [--top 20] [--repeat 3] [--baseline-cases 2] [--dated-layout]
+        [--top 20] [--repeat 3] [--baseline-cases 2]
 
 The warehouse is opened read-only (build it with bench_diagnose.py). Measured, per city ×
 chain (median of `--repeat` runs after a warm-up):
@@ -13,9 +13,9 @@ chain (median of `--repeat` runs after a warm-up):
   give the same targets;
 - baseline 2: the plain read a first version would make — the whole pool with names and
   dates, assignments ⋈ enterprises — timed alone, before any scoring (a lower bound).
-With `--dated-layout`, the same again after shadowing `chain_firms` with a session-local
-copy that carries `established` and the assignment `score` (the layout docs/targets.md
-proposes; nothing is written to the warehouse file).
+`chain_firms` carries `established` and the assignment `score` (engine/cube.py); a
+warehouse built before that falls back to looking both up, and the script says which
+layout it measured.
 """
 
 from __future__ import annotations
@@ -80,19 +80,6 @@ def naive_read(wh: Warehouse, chain: Chain, city: str) -> float:
     return time.perf_counter() - t
 
 
-def shadow_chain_firms(wh: Warehouse, chains: list[str]) -> float:
-    listed = ", ".join(f"'{c}'" for c in chains)
-    t = time.perf_counter()
-    wh.raw.execute(
-        "CREATE TEMP TABLE chain_firms AS SELECT c.*, e.established, a.score "
-        "FROM main.chain_firms c JOIN enterprises e USING (uscc) "
-        "JOIN assignments a USING (uscc, chain_id, node_id) "
-        f"WHERE c.chain_id IN ({listed}) "
-        "ORDER BY chain_id, province_code, city_code, region_code, node_id, national_rank"
-    )
-    return time.perf_counter() - t
-
-
 def measure(wh: Warehouse, atlas: dict[str, Chain], args: argparse.Namespace) -> list[float]:
     totals, diags, targets = [], [], []
     for city in args.cities:
@@ -129,7 +116,6 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline-cases", type=int, default=2)
-    parser.add_argument("--dated-layout", action="store_true")
     args = parser.parse_args()
     atlas = load_atlas()
 
@@ -138,9 +124,12 @@ def main() -> None:
             f"warehouse: {wh.count('enterprises'):,} enterprises, "
             f"{wh.count('assignments'):,} assignments, {wh.count('supply_links'):,} supply links"
         )
+        columns = wh.table("chain_firms").columns
+        layout = "carries" if {"established", "score"} <= set(columns) else "lacks (old build)"
+        print(f"chain_firms {layout} established and score")
         end_to_end(wh, atlas[args.chains[0]], args.cities[0], args.top)  # warm-up
         print(f"targets, top {args.top} per gap node (diagnosis + find_targets):")
-        totals = measure(wh, atlas, args)
+        measure(wh, atlas, args)
 
         cases = [(c, k) for c in args.cities for k in args.chains][: args.baseline_cases]
         base, naive, ours = [], [], []
@@ -163,14 +152,6 @@ def main() -> None:
                 f" plain read/pruned: {statistics.median(naive) / mine:.1f}x"
             )
 
-        if args.dated_layout:
-            setup = shadow_chain_firms(wh, args.chains)
-            print(
-                f"with established and score in chain_firms (session copy, {setup:.1f} s to make):"
-            )
-            dated = measure(wh, atlas, args)
-            ratio = statistics.median(totals) / statistics.median(dated)
-            print(f"ratio current/dated layout (end to end, median): {ratio:.2f}x")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:,.0f} MB")
 

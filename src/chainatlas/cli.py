@@ -270,6 +270,13 @@ def diagnose(
     fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.table,
     out: OutOption = None,
     lang: LangOption = "zh",
+    io_z: Annotated[
+        Path | None,
+        typer.Option("--io-z", help="投入产出表 Z.csv：环节权重取自部门关联 / I-O flows"),
+    ] = None,
+    io_x: Annotated[
+        Path | None, typer.Option("--io-x", help="投入产出表 x.csv / I-O output")
+    ] = None,
 ) -> None:
     """区域产业链诊断 / diagnose a region's chain: missing, weak, strong, break, lead firms."""
     from chainatlas.services.diagnosis import run_diagnosis, write_diagnosis
@@ -277,7 +284,10 @@ def diagnose(
     atlas = _atlas()
     if chain not in atlas:
         fail(f"没有产业链 {chain} / no chain {chain}; try `chainatlas chains list`")
-    diagnosis = run_diagnosis(settings(), atlas[chain], region)
+    if (io_z is None) != (io_x is None):
+        fail("--io-z 与 --io-x 须同时给出 / give both --io-z and --io-x")
+    io_table = (io_z, io_x) if io_z is not None and io_x is not None else None
+    diagnosis = run_diagnosis(settings(), atlas[chain], region, io_table)
     if fmt is ReportFormat.table and out is None:
         from chainatlas.briefing.table import diagnosis_table
 
@@ -661,10 +671,16 @@ def _password_or_prompt(password: str | None) -> str:
 @users_app.command("add")
 def users_add(
     username: str,
-    role: Annotated[str, typer.Option(help="admin|analyst|chain_office|member_unit|cppcc_member|viewer")],
-    password: Annotated[str | None, typer.Option(help="省略则提示输入 / prompted when omitted")] = None,
+    role: Annotated[
+        str, typer.Option(help="admin|analyst|chain_office|member_unit|cppcc_member|viewer")
+    ],
+    password: Annotated[
+        str | None, typer.Option(help="省略则提示输入 / prompted when omitted")
+    ] = None,
     name: Annotated[str, typer.Option("--name", help="姓名 / display name")] = "",
-    chains: Annotated[list[str] | None, typer.Option("--chain", help="可见产业链 / chain it sees")] = None,
+    chains: Annotated[
+        list[str] | None, typer.Option("--chain", help="可见产业链 / chain it sees")
+    ] = None,
     region: Annotated[str, typer.Option(help="默认地区 / home region code")] = "",
 ) -> None:
     """新增用户 / add a user."""
@@ -677,8 +693,14 @@ def users_add(
     db = _accounts()
     with db.session() as session:
         user = add_user(
-            session, settings().web, username, _password_or_prompt(password), role,
-            display_name=name, chains=chains or [], region_code=region,
+            session,
+            settings().web,
+            username,
+            _password_or_prompt(password),
+            role,
+            display_name=name,
+            chains=chains or [],
+            region_code=region,
         )
         err_console.print(f"已新增 / added: {user.username} ({user.role})")
 
@@ -691,8 +713,11 @@ def users_list(fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat
     with _accounts().session() as session:
         rows: list[dict[str, Any]] = [
             {
-                "username": u.username, "display_name": u.display_name, "role": u.role,
-                "chains": u.chain_ids, "disabled": u.disabled,
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role,
+                "chains": u.chain_ids,
+                "disabled": u.disabled,
                 "last_login": u.last_login.isoformat() if u.last_login else None,
             }
             for u in list_users(session)
@@ -700,11 +725,17 @@ def users_list(fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat
     if fmt is ListFormat.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("用户 user", "姓名 name", "角色 role", "产业链 chains", "状态 state", "最近登录 last login")
+    table = Table(
+        "用户 user", "姓名 name", "角色 role", "产业链 chains", "状态 state", "最近登录 last login"
+    )
     for r in rows:
         table.add_row(
-            r["username"], r["display_name"], r["role"], ", ".join(r["chains"]),
-            "停用 disabled" if r["disabled"] else "正常 active", r["last_login"] or "",
+            r["username"],
+            r["display_name"],
+            r["role"],
+            ", ".join(r["chains"]),
+            "停用 disabled" if r["disabled"] else "正常 active",
+            r["last_login"] or "",
         )
     console.print(table)
 

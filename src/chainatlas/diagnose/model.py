@@ -171,6 +171,11 @@ class Diagnosis(BaseModel):
     )
     nodes: list[DiagnosedNode]
     actions: list[Action]
+    node_weights: Literal["template", "io_table"] = Field(
+        default="template",
+        description="where node weights (completeness) come from: the chain template, or the "
+        "linkages of the user's input-output table (docs/io-tables.md)",
+    )
 
     model_config = {"populate_by_name": True}
 
