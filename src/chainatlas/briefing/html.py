@@ -81,6 +81,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "lq_revenue": ("区位熵(营收)", "LQ (revenue)"),
     "status": ("状态", "Status"),
     "break": ("断链", "Break"),
+    "quadrant": ("集群象限", "Quadrant"),
     "suppliers": ("上游环节", "Supplier nodes"),
     "customers": ("下游环节", "Customer nodes"),
     "weight": ("权重", "Weight"),
@@ -162,6 +163,15 @@ def status_name(status: str, lang: str = "zh") -> str:
 
 def stage_name(stage: str, lang: str = "zh") -> str:
     return STAGE_NAMES.get(stage, (stage, stage))[_check_lang(lang)]
+
+
+def quadrant_name(quadrant: str | None, lang: str = "zh") -> str:
+    """明星 / 成熟 / 新兴 / 转型 (docs/trends-peers.md); — when the data has no dates."""
+    from chainatlas.metrics.trends import QUADRANT_EN, QUADRANT_ZH
+
+    if quadrant is None:
+        return "—"
+    return (QUADRANT_ZH if _check_lang(lang) == 0 else QUADRANT_EN)[quadrant]
 
 
 def action_name(kind: str, lang: str = "zh") -> str:
@@ -366,6 +376,7 @@ def diagnosis_html(
         "nodes": ordered_nodes(diagnosis),
         "stage_name": lambda s: stage_name(s, lang),
         "status_name": lambda s: status_name(s, lang),
+        "quadrant_name": lambda q: quadrant_name(q, lang),
         "action_name": lambda k: action_name(k, lang),
         "action_colour": lambda k: ACTION_COLOURS.get(k, "#334155"),
         "component_name": lambda k: component_name(k, lang),

@@ -14,6 +14,7 @@ from chainatlas.briefing.html import (
     fmt_pct,
     label,
     ordered_nodes,
+    quadrant_name,
     stage_name,
     status_name,
 )
@@ -58,6 +59,9 @@ def diagnosis_table(diagnosis: Diagnosis, lang: str = "zh") -> Table:
     table.add_column(label("lq_capital", lang), justify="right")
     table.add_column(label("status", lang))
     table.add_column(label("break", lang))
+    trend = diagnosis.trend_years is not None
+    if trend:
+        table.add_column(label("quadrant", lang))
     nodes = ordered_nodes(diagnosis)
     for i, n in enumerate(nodes):
         style = STATUS_STYLE.get(n.status, "")
@@ -71,6 +75,7 @@ def diagnosis_table(diagnosis: Diagnosis, lang: str = "zh") -> Table:
             fmt_fixed(n.lq_capital),
             Text(status_name(n.status, lang), style=f"bold {style}"),
             brk,
+            *([quadrant_name(n.quadrant, lang)] if trend else []),
             style=style,
             end_section=i + 1 < len(nodes) and nodes[i + 1].stage != n.stage,
         )

@@ -239,3 +239,32 @@ def link_counts(wh: Warehouse) -> dict[str, int]:
     """Stored supply links by kind (`network_link_counts`)."""
     row = wh.to_polars(wh.table("network_link_counts")).row(0, named=True)
     return {k: int(v or 0) for k, v in row.items()}
+
+
+def trend_activity(
+    wh: Warehouse, chain_id: str, level: str, code: str, years: int
+) -> tuple[int, int, pl.DataFrame, pl.DataFrame] | None:
+    """(year_then, year_now, node_active, chain_active) for the cluster quadrant: firms
+    active at the end of year_now (the latest year of the data) and `years` before, from
+    the cohort tables. None for a warehouse without cohort tables or without dates."""
+    from chainatlas.engine.history import active_by_year, data_years
+
+    if not wh.has_table("node_cohorts"):
+        return None
+    span = data_years(wh)
+    if span.last is None:
+        return None
+    year_now = span.last
+    window = [year_now - years, year_now]
+    key = LEVEL_COLUMN[level]
+    nodes = wh.table("node_cohorts").filter(_.chain_id == chain_id)
+    chain = wh.table("chain_cohorts").filter(_.chain_id == chain_id)
+    node_active = wh.to_polars(
+        active_by_year(
+            nodes, window, ["node_id"], (nodes[key] == code).fill_null(False), weight="firms"
+        )
+    )
+    chain_active = wh.to_polars(
+        active_by_year(chain, window, [], (chain[key] == code).fill_null(False), weight="firms")
+    )
+    return window[0], year_now, node_active, chain_active

@@ -114,6 +114,14 @@ class DiagnosedNode(BaseModel):
     lq_capital: float | None
     lq_revenue: float | None
     status: Status
+    lq_then: float | None = Field(
+        default=None, description="LQ at the end of trend_years[0] (null: undefined or no dates)"
+    )
+    quadrant: Literal["star", "mature", "emerging", "transforming", "none"] | None = Field(
+        default=None,
+        description="cluster quadrant from LQ now and its change since trend_years[0] "
+        "(docs/trends-peers.md); null without dated firms",
+    )
     is_break: bool = Field(alias="break")
     break_evidence: BreakEvidence | None = Field(
         default=None, description="supply-link evidence for a break; null when not a break"
@@ -168,6 +176,9 @@ class Diagnosis(BaseModel):
     link_counts: dict[str, int] | None = Field(
         default=None,
         description="stored supply links by kind, warehouse-wide; only `located` ones are used",
+    )
+    trend_years: list[int] | None = Field(
+        default=None, description="[year_then, year_now] of lq_then and quadrant"
     )
     nodes: list[DiagnosedNode]
     actions: list[Action]

@@ -38,12 +38,14 @@ from chainatlas.metrics.network import (
     single_points_of_failure,
 )
 from chainatlas.metrics.status import break_evidence, breaks, node_status
+from chainatlas.metrics.trends import cluster_quadrant, lq_change
 from chainatlas.reference.regions import load_regions, region_full_name
 from chainatlas.settings import LeadFirmWeights, StatusThresholds
 
 LEAD_FIRMS_PER_NODE = 3
 CANDIDATE_POOL = 10
 TOP_PARTNERS = 3  # largest suppliers and customers listed per lead firm
+TREND_YEARS = 5  # the quadrant compares LQ now with LQ this many years before
 
 
 class UnknownRegionError(ValueError):
@@ -68,6 +70,8 @@ class State:
     spof: pl.DataFrame = field(default_factory=pl.DataFrame)
     partners: pl.DataFrame = field(default_factory=pl.DataFrame)
     top_partners: int = TOP_PARTNERS
+    # trend: (year_then, year_now) when the warehouse has cohort tables and dates
+    trend_years: tuple[int, int] | None = None
 
 
 def resolve_region(code: str) -> RegionRef:
@@ -116,6 +120,27 @@ def compute_lq(s: State) -> State:
         )
         .drop("_xr", "_X", "_cr", "_C", "_vr", "_V")
     )
+    return s
+
+
+def assess_trend(s: State) -> State:
+    """LQ `TREND_YEARS` ago and the cluster quadrant of each node (docs/trends-peers.md)."""
+    activity = data.trend_activity(s.wh, s.chain.id, s.region.level, s.region.code, TREND_YEARS)
+    if activity is None:
+        s.nodes = s.nodes.with_columns(
+            pl.lit(None, pl.Float64).alias("lq_then"), pl.lit(None, pl.String).alias("quadrant")
+        )
+        return s
+    year_then, year_now, node_active, chain_active = activity
+    change = lq_change(node_active, chain_active, year_then=year_then, year_now=year_now)
+    change = change.select("node_id", "lq_then", "lq_now", "lq_delta")
+    s.nodes = (
+        s.nodes.join(change, on="node_id", how="left")
+        .with_columns(pl.col("lq_delta").fill_null(0.0))
+        .with_columns(cluster_quadrant())
+        .drop("lq_now", "lq_delta")
+    )
+    s.trend_years = (year_then, year_now)
     return s
 
 
@@ -227,6 +252,7 @@ def find_single_points_of_failure(s: State) -> State:
 STEPS: tuple[Callable[[State], State], ...] = (
     count_firms,
     compute_lq,
+    assess_trend,
     measure_sourcing,
     find_lead_firms,
     classify_status,
@@ -399,6 +425,8 @@ def diagnose(
             lq_capital=_opt(rows[n.id]["lq_capital"]),
             lq_revenue=_opt(rows[n.id]["lq_revenue"]) if rows[n.id]["revenue_firms"] else None,
             status=rows[n.id]["status"],
+            lq_then=_opt(rows[n.id]["lq_then"]),
+            quadrant=rows[n.id]["quadrant"],
             is_break=bool(rows[n.id]["break"]),
             break_evidence=_break_evidence(state, rows[n.id]),
             sourcing=_node_sourcing(state.node_sourcing, n.id) if state.network else None,
@@ -425,6 +453,7 @@ def diagnose(
         sourcing=_sourcing(state.sourcing),
         single_points_of_failure=_spof_models(state),
         link_counts=data.link_counts(wh) if state.network else None,
+        trend_years=list(state.trend_years) if state.trend_years else None,
         nodes=nodes,
         actions=recommend_actions(chain, nodes),
     )
