@@ -164,6 +164,16 @@ def establishment_dates(wh: Warehouse, usccs: Collection[str]) -> pl.DataFrame:
     return wh.to_polars(expr).cast(schema)  # type: ignore[arg-type]
 
 
+def firm_names(wh: Warehouse, usccs: Collection[str]) -> pl.DataFrame:
+    """uscc, name of the given firms (a lookup in `enterprises`, for the few shown)."""
+    schema = {"uscc": pl.String, "name": pl.String}
+    if not usccs:
+        return pl.DataFrame(schema=schema)
+    ents = wh.table("enterprises")
+    expr = ents.semi_join(_codes(usccs), "uscc").select("uscc", "name")
+    return wh.to_polars(expr).cast(schema)  # type: ignore[arg-type]
+
+
 def pool_dates(
     wh: Warehouse, chain_id: str, node_ids: Sequence[str], level: str, code: str
 ) -> pl.DataFrame:
@@ -231,6 +241,39 @@ def local_links(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataF
         "links": pl.Int64,
         "amount": pl.Float64,
     }
+    return wh.to_polars(grouped).cast(schema)  # type: ignore[arg-type]
+
+
+def tier2_links(wh: Warehouse, via: pl.DataFrame) -> pl.DataFrame:
+    """Links one step beyond the local lead firms' partners (以商招商 at the second tier).
+
+    via: via_uscc, relation — a partner Y of a local lead firm, `supplier` when Y sells to
+    the lead firm, `customer` when it buys from it. Returns uscc (a firm X that sells to a
+    supplier Y, or buys from a customer Y), via_uscc, relation (of Y), links, amount — so X
+    is a supplier's supplier or a customer's customer of the lead firm. One scan of
+    supply_links with the (small) via list joined in the engine; self-links left out."""
+    schema = {
+        "uscc": pl.String,
+        "via_uscc": pl.String,
+        "relation": pl.String,
+        "links": pl.Int64,
+        "amount": pl.Float64,
+    }
+    if not via.height:
+        return pl.DataFrame(schema=schema)
+    ys = ibis.memtable(via.select("via_uscc", "relation").unique())
+    links = wh.table("supply_links")
+    links = links.filter(links.supplier_uscc != links.customer_uscc)
+    upstream = links.join(
+        ys.filter(ys.relation == "supplier"), links.customer_uscc == ys.via_uscc
+    ).select(uscc=_.supplier_uscc, via_uscc=_.via_uscc, relation=_.relation, amount=_.amount)
+    downstream = links.join(
+        ys.filter(ys.relation == "customer"), links.supplier_uscc == ys.via_uscc
+    ).select(uscc=_.customer_uscc, via_uscc=_.via_uscc, relation=_.relation, amount=_.amount)
+    both = upstream.union(downstream, distinct=False)
+    grouped = both.group_by(["uscc", "via_uscc", "relation"]).aggregate(
+        links=_.count(), amount=_.amount.sum()
+    )
     return wh.to_polars(grouped).cast(schema)  # type: ignore[arg-type]
 
 

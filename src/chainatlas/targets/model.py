@@ -12,7 +12,7 @@ from chainatlas.diagnose.model import ChainRef, RegionRef, Status
 SCHEMA_ID = "chainatlas.targets/1"
 
 ReasonKind = Literal["fit", "size", "growth", "tags", "partner_referral", "relocation", "distance"]
-Relation = Literal["supplier", "customer", "both"]
+Relation = Literal["supplier", "customer", "both", "supplier_tier2", "customer_tier2"]
 
 
 class LocalPartner(BaseModel):
@@ -21,12 +21,18 @@ class LocalPartner(BaseModel):
     uscc: str
     name: str
     relation: Relation = Field(
-        description="the target is the local firm's supplier, its customer, or both"
+        description="the target is the local firm's supplier, its customer, or both; or, "
+        "two links away from a local lead firm, its supplier's supplier (supplier_tier2) or "
+        "its customer's customer (customer_tier2)"
     )
     lead_firm: bool = Field(description="the local firm is a lead firm of the diagnosis")
     links: int = Field(description="stored supply links between the two")
     amount: float | None = Field(description="万元, sum over the links that carry an amount")
     points: float = Field(description="the partner's points in partner_referral")
+    via_uscc: str | None = Field(
+        default=None, description="second tier: the firm between the target and the lead firm"
+    )
+    via_name: str | None = Field(default=None, description="its name")
 
 
 class Origin(BaseModel):

@@ -8,7 +8,7 @@ of `score`; the reasons those of `reasons`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import cache
 from typing import Any
 
@@ -42,6 +42,7 @@ from chainatlas.targets.score import (
     tags_component,
     target_components,
     target_score,
+    tier2_points,
 )
 from chainatlas.targets.weights import COMPONENTS, TargetScales, TargetWeights
 
@@ -203,6 +204,12 @@ def score_pool(
     points = partner_points(
         links, candidates.local_firms(wh, chain.id, level, code), lead_usccs, scales
     )
+    if scales.tier2_factor > 0:
+        via = points.filter(pl.col("lead_firm")).select(
+            pl.col("uscc").alias("via_uscc"), "relation"
+        )
+        tier2 = tier2_points(candidates.tier2_links(wh, via), points, scales)
+        points = pl.concat([points, tier2], how="diagonal_relaxed")
     facts = candidates.pool_facts(
         wh, chain.id, node_ids, level, code, partners=partner_referral(points), excluded=excluded
     )
@@ -292,7 +299,7 @@ def find_targets(
         )
     else:
         ranked, partners, counts = pl.DataFrame(), pl.DataFrame(), {}
-    targets = _targets(ranked, partners, weights)
+    targets = _targets(ranked, partners, weights, lambda usccs: candidates.firm_names(wh, usccs))
     listed = set(excluded)
     return TargetList(
         region=diagnosis.region,
@@ -331,18 +338,31 @@ def find_targets(
 
 
 def _targets(
-    ranked: pl.DataFrame, partners: pl.DataFrame, weights: TargetWeights
+    ranked: pl.DataFrame,
+    partners: pl.DataFrame,
+    weights: TargetWeights,
+    via_names: Callable[[list[str]], pl.DataFrame] | None = None,
 ) -> dict[str, list[Target]]:
     if not ranked.height:
         return {}
     shown = partners.filter(
         pl.col("partner_rank") <= PARTNERS_SHOWN, pl.col("uscc").is_in(ranked["uscc"].implode())
     )
+    if "via_uscc" not in shown.columns:
+        shown = shown.with_columns(
+            pl.lit(None, pl.String).alias("via_uscc"), pl.lit(None, pl.String).alias("via_name")
+        )
+    elif via_names is not None and shown["via_uscc"].drop_nulls().len():
+        names = via_names(shown["via_uscc"].drop_nulls().unique().to_list())
+        shown = shown.drop("via_name").join(
+            names.rename({"uscc": "via_uscc", "name": "via_name"}), on="via_uscc", how="left"
+        )
     best = shown.filter(pl.col("partner_rank") == 1).select(
         "uscc",
         pl.col("local_name").alias("partner_name"),
         pl.col("relation").alias("partner_relation"),
         pl.col("lead_firm").alias("partner_lead"),
+        pl.col("via_name").alias("partner_via"),
     )
     ranked = ranked.join(best, on="uscc", how="left").with_columns(
         pl.col("origin_code").map_elements(full_name, return_dtype=pl.String).alias("origin_name")
@@ -360,6 +380,8 @@ def _targets(
                 links=int(p["links"]),
                 amount=None if p["amount"] is None else round(float(p["amount"]), 2),
                 points=round(float(p["points"]), 4),
+                via_uscc=p["via_uscc"],
+                via_name=p["via_name"],
             )
         )
     out: dict[str, list[Target]] = {}

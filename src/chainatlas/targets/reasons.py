@@ -31,8 +31,20 @@ TAG_EN = {
     "专精特新": "SRDI firm",
     "高新技术企业": "high-tech enterprise",
 }
-RELATION_ZH = {"supplier": "供应商", "customer": "客户", "both": "供应商兼客户"}
-RELATION_EN = {"supplier": "supplier", "customer": "customer", "both": "supplier and customer"}
+RELATION_ZH = {
+    "supplier": "供应商",
+    "customer": "客户",
+    "both": "供应商兼客户",
+    "supplier_tier2": "二级供应商",
+    "customer_tier2": "二级客户",
+}
+RELATION_EN = {
+    "supplier": "supplier",
+    "customer": "customer",
+    "both": "supplier and customer",
+    "supplier_tier2": "second-tier supplier",
+    "customer_tier2": "second-tier customer",
+}
 
 
 def reason_threshold(kind: str, scales: TargetScales) -> tuple[float, bool]:
@@ -99,12 +111,15 @@ def _parts(row: dict[str, Any], scales: TargetScales) -> tuple[list[str], list[s
             who_zh = "本地链主" if row["partner_lead"] else "本地企业"
             who_en = "local lead firm" if row["partner_lead"] else "local firm"
             more = int(row["local_partners"] or 0)
+            via = row.get("partner_via")
             zh.append(
                 f"{who_zh}{row['partner_name']}的{RELATION_ZH[rel]}"
+                + (f"（经{via}）" if via else "")
                 + (f"（共{more}家本地伙伴）" if more > 1 else "")
             )
             en.append(
                 f"{RELATION_EN[rel]} of {who_en} {row['partner_name']}"
+                + (f" (through {via})" if via else "")
                 + (f" ({more} local partners in all)" if more > 1 else "")
             )
         elif kind == "relocation":
@@ -149,6 +164,7 @@ REASON_FACTS = (
     "partner_name",
     "partner_relation",
     "partner_lead",
+    "partner_via",
     "local_partners",
     "origin_name",
     "origin_lq",
@@ -165,10 +181,14 @@ REASON_FACTS = (
 def reason_lines(frame: pl.DataFrame, scales: TargetScales) -> pl.DataFrame:
     """Add `reason_zh` and `reason_en`: the reasons in order, joined by ；/ ;. Needs the
     columns of REASON_FACTS (`with_reasons` first); a row without reasons says it was chosen
-    on the overall score."""
+    on the overall score (`partner_via`, the firm between a second-tier target and the lead
+    firm, may be absent)."""
     zh_lines: list[str] = []
     en_lines: list[str] = []
-    for row in frame.select(REASON_FACTS).iter_rows(named=True):
+    facts = frame
+    if "partner_via" not in facts.columns:
+        facts = facts.with_columns(pl.lit(None, pl.String).alias("partner_via"))
+    for row in facts.select(REASON_FACTS).iter_rows(named=True):
         zh, en = _parts(row, scales)
         zh_lines.append("；".join(zh) if zh else "无单项突出理由，按综合得分入选")
         en_lines.append(

@@ -153,14 +153,66 @@ def partner_points(
     )
 
 
+TIER2 = {"supplier": "supplier_tier2", "customer": "customer_tier2"}
+
+
+def tier2_points(tier2: pl.DataFrame, points: pl.DataFrame, scales: TargetScales) -> pl.DataFrame:
+    """Second-tier partners of the local lead firms, in the frame of `partner_points`.
+
+    tier2: uscc (X), via_uscc (Y), relation (of Y to the lead firm), links, amount (from
+    `candidates.tier2_links`). points: the first-tier rows (`partner_points`): they name
+    each Y's lead firm. A firm X gets one row per lead firm L it reaches through some Y —
+    the Y it trades most with (links, then amount, then code) —, relation supplier_tier2 /
+    customer_tier2, points = tier2_factor × lead_partner_points; a pair (X, L) that already
+    trades directly keeps only its first-tier row, and X = L is dropped."""
+    columns = [*points.columns, "via_uscc", "via_name"]
+    if not tier2.height or not points.height:
+        return points.clear().with_columns(
+            pl.lit(None, pl.String).alias("via_uscc"), pl.lit(None, pl.String).alias("via_name")
+        )
+    leads = points.filter(pl.col("lead_firm") & pl.col("relation").is_in(list(TIER2)))
+    via = leads.select(
+        pl.col("uscc").alias("via_uscc"),
+        pl.col("relation"),
+        "local_uscc",
+        "local_name",
+    )
+    direct = points.select("uscc", "local_uscc").unique()
+    reached = (
+        tier2.join(via, on=["via_uscc", "relation"], how="inner")
+        .filter(pl.col("uscc") != pl.col("local_uscc"))
+        .join(direct, on=["uscc", "local_uscc"], how="anti")
+        .sort(
+            ["uscc", "local_uscc", "links", "amount", "via_uscc"],
+            descending=[False, False, True, True, False],
+            nulls_last=True,
+        )
+        .unique(["uscc", "local_uscc"], keep="first", maintain_order=True)
+    )
+    return reached.select(
+        "uscc",
+        "local_uscc",
+        "local_name",
+        pl.col("relation").replace_strict(TIER2).alias("relation"),
+        pl.lit(True).alias("lead_firm"),
+        pl.col("links").cast(pl.Int64),
+        pl.col("amount"),
+        pl.lit(scales.tier2_factor * scales.lead_partner_points).alias("points"),
+        "via_uscc",
+        pl.lit(None, pl.String).alias("via_name"),
+    ).select(columns)
+
+
 def partner_referral(points: pl.DataFrame) -> pl.DataFrame:
     """Per firm: partner_referral_component = 1 − Π (1 − points) (noisy-or: each further
-    partner adds, none takes away; bounded by 1) and local_partners (distinct)."""
+    partner adds, none takes away; bounded by 1) and local_partners (distinct firms of the
+    region it trades with directly; second-tier rows add points, not partners)."""
     # a fixed order of the factors: a float product must not depend on how rows arrived
-    ordered = points.sort("uscc", "local_uscc")
+    ordered = points.sort("uscc", "local_uscc", "relation")
+    direct = ~pl.col("relation").is_in(list(TIER2.values()))
     return ordered.group_by("uscc", maintain_order=True).agg(
         (1.0 - (1.0 - pl.col("points")).product()).alias(component("partner_referral")),
-        pl.len().cast(pl.Int64).alias("local_partners"),
+        pl.col("local_uscc").filter(direct).n_unique().cast(pl.Int64).alias("local_partners"),
     )
 
 

@@ -68,6 +68,13 @@ class TargetScales(BaseModel):
     lead_partner_points: float = Field(
         default=0.8, ge=0, le=1, description="a local partner that is a lead firm"
     )
+    tier2_factor: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="a firm two links from a local lead firm (its supplier's supplier, its "
+        "customer's customer) gets this × lead_partner_points",
+    )
     partner_base_points: float = Field(
         default=0.3, ge=0, le=1, description="any other local partner …"
     )
