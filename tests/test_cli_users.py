@@ -67,3 +67,22 @@ def test_demo_admin_password_is_shown_once(tmp_path: Path) -> None:
     name, password = demo_admin(settings)
     assert name == "admin" and password and len(password) >= 16
     assert demo_admin(settings) == ("admin", None)
+
+
+def test_db_backup_and_restore_commands(tmp_path: Path) -> None:
+    home, other = tmp_path / "a", tmp_path / "b"
+    assert (
+        run(
+            ["users", "add", "wu", "--role", "analyst", "--password", "Chain-atlas-1"], home
+        ).returncode
+        == 0
+    )
+    archive = tmp_path / "backup.zip"
+    saved = run(["db", "backup", str(archive)], home)
+    assert saved.returncode == 0 and archive.exists(), saved.stderr
+    restored = run(["db", "restore", str(archive)], other)
+    assert restored.returncode == 0, restored.stderr
+    listed = json.loads(run(["users", "list", "--format", "json"], other).stdout)
+    assert [u["username"] for u in listed] == ["wu"]
+    again = run(["db", "restore", str(archive)], other)
+    assert again.returncode == 1 and "--replace" in again.stderr

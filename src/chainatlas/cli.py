@@ -655,6 +655,37 @@ def db_upgrade() -> None:
     err_console.print(f"应用数据库已是最新 / app database at revision {current_revision(url)}")
 
 
+@db_app.command("backup")
+def db_backup(archive: Path) -> None:
+    """备份应用数据库为一个 ZIP / back the app database up into one ZIP archive."""
+    from chainatlas.db.backup import backup
+
+    manifest = backup(settings().app_database_url, archive)
+    rows = sum(manifest["tables"].values())
+    err_console.print(
+        f"已备份 / backed up: {archive} ({rows:,} rows, revision {manifest['revision']})"
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    archive: Path,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="覆盖已有数据 / overwrite the rows it holds")
+    ] = False,
+) -> None:
+    """从备份恢复应用数据库（SQLite 与 PostgreSQL 通用）/ restore the app database from a
+    backup (either engine)."""
+    from chainatlas.db.backup import restore
+    from chainatlas.db.migrate import upgrade
+
+    url = settings().app_database_url
+    upgrade(url)
+    manifest = restore(url, archive, replace=replace)
+    rows = sum(manifest["tables"].values())
+    err_console.print(f"已恢复 / restored: {archive} ({rows:,} rows)")
+
+
 def _accounts() -> Any:
     from chainatlas.db.migrate import upgrade
     from chainatlas.db.session import Database
