@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cli import run
-
 from chainatlas.services.demo import demo_admin
 from chainatlas.settings import Settings
+from tests.test_cli import run
 
 
 def test_users_commands_end_to_end(tmp_path: Path) -> None:

@@ -639,6 +639,26 @@ def io_linkages(
     )
 
 
+@app.command()
+def intake(
+    file: Annotated[Path, typer.Argument(help="会议报道 (.txt/.md/.html/.htm) / meeting report")],
+    fmt: Annotated[ListFormat, typer.Option("--format")] = ListFormat.table,
+    published: Annotated[
+        str | None,
+        typer.Option("--published", help="文章发布日期 YYYY-MM-DD，补全会议年份 / article date"),
+    ] = None,
+    chains_dir: ChainsDir = None,
+) -> None:
+    """会议报道 → 会议记录草稿 / meeting report → draft meeting record (to confirm)."""
+    from chainatlas.services.intake import draft_json, intake_file, intake_table
+
+    draft = intake_file(file, published=published, atlas=_atlas(chains_dir))
+    if fmt is ListFormat.json:
+        sys.stdout.write(draft_json(draft))
+    else:
+        console.print(intake_table(draft))
+
+
 users_app = typer.Typer(help="用户与令牌 / accounts and API tokens", no_args_is_help=True)
 db_app = typer.Typer(help="应用数据库 / the app database", no_args_is_help=True)
 app.add_typer(users_app, name="users")

@@ -3,22 +3,25 @@ fresh app database with one user per role. Built once per test session."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
-import threading
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from chainatlas.accounts.roles import Role
 from chainatlas.accounts.service import add_user
 from chainatlas.atlas import load_atlas
+from chainatlas.db.migrate import upgrade
 from chainatlas.db.session import Database
 from chainatlas.services.demo import run_demo
 from chainatlas.settings import Settings, WebSettings
@@ -115,8 +118,10 @@ def live_settings(web_settings: Settings, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="session")
 def live_server(live_settings: Settings) -> Iterator[str]:
-    """uvicorn serving the app on a free loopback port, in a thread."""
-    app = create_app(live_settings)
+    """`chainatlas serve` in its own process on a free loopback port, as deployed (a thread
+    would share this process with the test's Playwright, which the briefing job's own
+    Chromium must not)."""
+    upgrade(live_settings.app_database_url)
     db = Database(live_settings.app_database_url)
     with db.session() as session:
         for role in Role:
@@ -135,23 +140,43 @@ def live_server(live_settings: Settings) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    env = {
+        **os.environ,
+        "CHAINATLAS_HOME": str(live_settings.home),
+        "CHAINATLAS_WEB__SECRET_KEY": "live-secret",
+    }
+    log = (live_settings.home / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chainatlas", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                "the test server did not start: "
+                + (live_settings.home / "server.log").read_text("utf-8")[-2000:]
+            )
+        time.sleep(0.2)
+    yield base
+    server.terminate()
+    server.wait(timeout=30)
+    log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API holds an event loop in this thread while it
+    runs, and later tests (PDF rendering) start their own."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

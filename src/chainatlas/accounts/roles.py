@@ -16,8 +16,8 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
-    view = "view"  # read pages and API
-    analyze = "analyze"  # run targets, opportunities, briefings
+    view = "view"  # read pages and API, including target and opportunity lists
+    analyze = "analyze"  # start briefing packs and other analysis jobs
     mark_targets = "mark_targets"  # mark a target contacted / not relevant
     manage_data = "manage_data"  # upload files, rebuild classification
     manage_users = "manage_users"  # accounts, audit log

@@ -8,7 +8,41 @@ from chainatlas.db.audit import AuditEntry
 from chainatlas.db.base import Base
 from chainatlas.db.jobs import Job
 from chainatlas.db.marks import TargetMark
+from chainatlas.workflow.models import (
+    AgendaItem,
+    Case,
+    CaseChange,
+    ChainChief,
+    ChainUnit,
+    Decision,
+    MeetingAttendee,
+    Project,
+    ProjectStageChange,
+    ReviewMeeting,
+    Unit,
+    UnitUser,
+)
 
 metadata = Base.metadata
 
-__all__ = ["ApiToken", "AuditEntry", "Job", "TargetMark", "User", "UserChain", "metadata"]
+__all__ = [
+    "AgendaItem",
+    "ApiToken",
+    "AuditEntry",
+    "Case",
+    "CaseChange",
+    "ChainChief",
+    "ChainUnit",
+    "Decision",
+    "Job",
+    "MeetingAttendee",
+    "Project",
+    "ProjectStageChange",
+    "ReviewMeeting",
+    "TargetMark",
+    "Unit",
+    "UnitUser",
+    "User",
+    "UserChain",
+    "metadata",
+]

@@ -112,16 +112,22 @@ def region_codes() -> frozenset[str]:
     return frozenset(load_regions()["region_code"].to_list())
 
 
-def region_name(code: str) -> str:
-    hit = load_regions().filter(pl.col("region_code") == code)
-    return str(hit["name"][0]) if hit.height else code
-
-
-def region_full_name(code: str) -> str:
-    """E.g. 广西壮族自治区梧州市岑溪市."""
+@cache
+def _names_and_parents() -> tuple[dict[str, str], dict[str, str | None]]:
     regions = load_regions()
     names = dict(regions.select("region_code", "name").iter_rows())
     parents = dict(regions.select("region_code", "parent_code").iter_rows())
+    return names, parents
+
+
+def region_name(code: str) -> str:
+    return _names_and_parents()[0].get(code, code)
+
+
+@cache
+def region_full_name(code: str) -> str:
+    """E.g. 广西壮族自治区梧州市岑溪市 (cached: pages name regions on every request)."""
+    names, parents = _names_and_parents()
     parts: list[str] = []
     cursor: str | None = code
     while cursor is not None and cursor in names:

@@ -13,7 +13,7 @@ from chainatlas.atlas.model import Chain
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
 from chainatlas.reference.regions import region_codes
-from chainatlas.services.load import classify_in_chunks, load_enterprises, load_links
+from chainatlas.services.load import Progress, classify_in_chunks, load_enterprises, load_links
 from chainatlas.settings import Settings
 
 
@@ -58,21 +58,38 @@ def _validated(file: Path, kind: str, errors: Path | None) -> tuple[pl.DataFrame
     return result.accepted, summary
 
 
+def validate_file(
+    file: Path, kind: str, errors: Path | None = None, progress: Progress | None = None
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The accepted rows of `file` and the summary `ingest_file` starts from: the same
+    validation as `chainatlas ingest`, rejected rows written to `errors` (default: beside
+    the file). A file that cannot be read at all is a UserError."""
+    from chainatlas.ingest.errors import IngestError
+
+    if progress:
+        progress(0.0, "validate")
+    try:
+        return _validated(file, kind, errors)
+    except IngestError as exc:
+        raise UserError(exc.message_zh, exc.message_en) from exc
+
+
 def ingest_file(
     settings: Settings,
     atlas: Mapping[str, Chain],
     file: Path,
     kind: str,
     errors: Path | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Validate `file`, report rejected rows, load the accepted ones in one transaction."""
     accepted, summary = _validated(file, kind, errors)
     with Warehouse(settings.warehouse_path) as wh:
         if kind == "enterprises":
-            result = load_enterprises(wh, accepted, atlas, settings.classify)
+            result = load_enterprises(wh, accepted, atlas, settings.classify, progress)
             summary["assignments"] = result.assignments
         else:
-            result = load_links(wh, accepted)
+            result = load_links(wh, accepted, progress)
         summary["loaded"] = result.loaded
         summary["seconds"] = round(result.seconds, 2)
         summary["warehouse"] = str(settings.warehouse_path)

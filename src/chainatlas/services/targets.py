@@ -22,6 +22,7 @@ from chainatlas.settings import Settings
 from chainatlas.targets.exclusions import exclusion_list
 from chainatlas.targets.model import TargetList, TargetNode
 from chainatlas.targets.pipeline import find_targets
+from chainatlas.targets.reasons import RELATION_EN, RELATION_ZH
 from chainatlas.targets.weights import COMPONENTS, TargetWeights
 
 STATUS_NAMES = {
@@ -39,11 +40,8 @@ COMPONENT_NAMES = {
     "relocation": ("承接转移", "relocation"),
     "distance": ("距离", "distance"),
 }
-RELATION_NAMES = {
-    "supplier": ("供应商", "supplier"),
-    "customer": ("客户", "customer"),
-    "both": ("供应商兼客户", "supplier and customer"),
-}
+# the same words as the reasons (supplier … second-tier customer)
+RELATION_NAMES = {k: (RELATION_ZH[k], RELATION_EN[k]) for k in RELATION_ZH}
 
 
 def read_exclusions(path: Path, *, today: dt.date | None = None) -> pl.DataFrame:
@@ -150,6 +148,8 @@ def targets_frame(result: TargetList, lang: str = "zh") -> pl.DataFrame:
             partner = None
             if best is not None:
                 relation = _label(RELATION_NAMES[best.relation], lang)
+                if best.via_name:
+                    relation += f"，经{best.via_name}" if zh else f", through {best.via_name}"
                 lead = ("链主" if zh else "lead firm ") if best.lead_firm else ""
                 partner = (
                     f"{lead}{best.name}（{relation}）" if zh else f"{lead}{best.name} ({relation})"

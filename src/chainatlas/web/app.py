@@ -89,12 +89,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> Response:
+        from chainatlas.workflow.access import NotAllowed
+
+        # a workflow refusal (role, unit or chain) is a 403, any other user error a 422
+        status, kind = (403, "forbidden") if isinstance(exc, NotAllowed) else (422, "invalid")
         if _wants_json(request):
             return JSONResponse(
-                {"error": "invalid", "message_zh": exc.message_zh, "message_en": exc.message_en},
-                status_code=422,
+                {"error": kind, "message_zh": exc.message_zh, "message_en": exc.message_en},
+                status_code=status,
             )
-        return _error_page(request, 422, exc.message_zh, exc.message_en)
+        return _error_page(request, status, exc.message_zh, exc.message_en)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -135,9 +139,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         version="1",
         description="产业链图谱平台 HTTP API / chainatlas HTTP API (DESIGN §8)",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # the OpenAPI document and its page are served behind the login (routes/api_docs.py)
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
     )
     app.state.chainatlas = state
     app.add_middleware(

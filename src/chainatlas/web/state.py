@@ -21,7 +21,7 @@ class AppState:
     atlas: Mapping[str, Chain]
     db: Database
     warehouse: WarehouseGate
-    # per-process caches keyed by warehouse version (see web.cache)
+    # per-process caches keyed by warehouse version (see web.readmodel)
     caches: dict[str, Any] = field(default_factory=dict)
 
 

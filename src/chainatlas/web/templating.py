@@ -22,6 +22,16 @@ from chainatlas.web.state import app_state
 templates = Jinja2Templates(directory=str(resources.files("chainatlas.web") / "templates"))
 
 
+def _region_choices(code: str) -> list[dict[str, Any]]:
+    from chainatlas.web.readmodel import region_choices
+
+    return region_choices(code)
+
+
+# the region picker (_region_picker.html) lists the regions around the current one
+templates.env.globals["region_choices"] = _region_choices
+
+
 @dataclass(frozen=True)
 class NavItem:
     path: str
