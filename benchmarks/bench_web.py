@@ -9,7 +9,9 @@ mix with `--users` concurrent clients, each request on its own session's cookie:
 
 - 首页 dashboard (`/?region=…` over the cities below),
 - 诊断 diagnosis (`/diagnosis?chain=…&region=…` over cities × chains),
-- 企业 search (`/enterprises?q=…&region=…`).
+- 企业 search (`/enterprises?q=…&region=…`) over a few repeated queries (answered from the
+  result cache after their first time), and `search_new`: every request a query not asked
+  before (one character of firm names × a city), so each one scans the warehouse.
 
 Prints p50 / p95 / p99 per page and, as the baseline measured in the same run and under the
 same concurrency, the health check `/healthz` (no warehouse, no template): the ratio says
@@ -36,6 +38,8 @@ import httpx2 as httpx
 CITIES = ["450400", "440100", "320500", "510100", "420100", "450100", "330100", "370200"]
 CHAINS = ["sugarcane", "new_energy_vehicle", "green_home", "photovoltaic"]
 QUERIES = ["糖业", "机械", "电池", "家居", "医药"]
+# characters common in firm names: with the cities, distinct uncached searches
+NAME_CHARS = "科技贸易农业机械化工材料电子设备制造食品医药生物能源环保建筑物流服务实业发展工程信息新光华中国广东西南北"
 PASSWORD = "Bench-mark-2026"
 
 
@@ -52,6 +56,12 @@ def page_urls() -> dict[str, list[str]]:
         "search": [f"/enterprises?q={q}&region={c}" for q in QUERIES for c in CITIES[:4]],
         "healthz": ["/healthz"],
     }
+
+
+def fresh_searches(n: int, seed: int) -> list[str]:
+    pairs = [(ch, c) for ch in dict.fromkeys(NAME_CHARS) for c in CITIES]
+    random.Random(seed).shuffle(pairs)
+    return [f"/enterprises?q={ch}&region={c}" for ch, c in pairs[:n]]
 
 
 async def login(client: httpx.AsyncClient) -> None:
@@ -86,11 +96,12 @@ async def run(base: str, users: int, requests: int, seed: int) -> None:
 
     rng = random.Random(seed)
     plan = [(page, rng.choice(urls[page])) for page in urls for _ in range(requests)]
+    plan += [("search_new", path) for path in fresh_searches(requests, seed)]
     rng.shuffle(plan)
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     for item in plan:
         queue.put_nowait(item)
-    times: dict[str, list[float]] = {page: [] for page in urls}
+    times: dict[str, list[float]] = {page: [] for page in [*urls, "search_new"]}
     errors = 0
 
     async def worker(client: httpx.AsyncClient) -> None:

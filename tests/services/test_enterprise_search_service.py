@@ -254,3 +254,21 @@ def test_an_unknown_or_malformed_code_has_no_detail(wh: Warehouse) -> None:
     detail = enterprise_detail(wh, code(10).lower())
     assert detail is not None and detail.assignments.height == 0
     assert detail.suppliers.height == 0 and detail.customer_count == 0
+
+
+def test_search_reads_the_region_sorted_copy_and_falls_back(
+    wh: Warehouse, tmp_path: Path, toy_chain: Chain
+) -> None:
+    """`firm_search` holds every firm (deregistered too) sorted by region; a warehouse built
+    before it answers the same from `enterprises`."""
+    copy = wh.sql("SELECT uscc, province_code, city_code, region_code FROM firm_search")
+    assert sorted(copy["uscc"].to_list()) == sorted(wh.sql("SELECT uscc FROM enterprises")["uscc"])
+    keys = copy.select("province_code", "city_code", "region_code", "uscc").rows()
+    assert keys == sorted(keys, key=lambda k: tuple("" if v is None else v for v in k))
+    path = tmp_path / "old.duckdb"
+    with Warehouse(path) as old:
+        load_enterprises(old, firms(), {"toy": toy_chain})
+        old.raw.execute("DROP TABLE firm_search")
+    with Warehouse(path, read_only=True) as old:
+        for filters in ({"q": "发达"}, {"region": "450400"}, {"tag": "上市"}):
+            assert found(old, **filters) == found(wh, **filters)

@@ -94,6 +94,21 @@ def chain_firms(
     ).order_by(["chain_id", *REGION_KEYS, "node_id", "national_rank"])
 
 
+def firm_search(enterprises: ibis.Table) -> ibis.Table:
+    """What enterprise search reads (every firm, deregistered too), sorted by province, city
+    and county: DuckDB's zone maps then skip all other regions when a search names one, so a
+    city's name search reads that city's rows instead of the whole country's."""
+    return enterprises.select(
+        "uscc",
+        "name",
+        *REGION_KEYS,
+        "registered_capital",
+        "revenue",
+        "tags",
+        "deregistered",
+    ).order_by([*REGION_KEYS, "uscc"])
+
+
 def firm_partners(links: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
     """Distinct active supply partners of each firm inside its own county, city and
     province (self-links, unknown and deregistered partners are not counted)."""
@@ -143,4 +158,5 @@ def rebuild(warehouse: Warehouse) -> None:
     from chainatlas.engine.history import rebuild_cohorts  # history builds on this module
 
     rebuild_cohorts(warehouse)
+    warehouse.materialize("firm_search", firm_search(ents))
     rebuild_firm_tables(warehouse)

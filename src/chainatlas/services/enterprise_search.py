@@ -214,13 +214,20 @@ def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=ROW_SCHEMA)
 
 
+def _search_table(wh: Warehouse) -> str:
+    """`firm_search` (the enterprises sorted by region, engine/cube.py) where the warehouse
+    has it; `enterprises` on one built before it."""
+    return "firm_search" if wh.has_table("firm_search") else "enterprises"
+
+
 def _enterprise_page(
     wh: Warehouse, where: SearchFilter, offset: int, wanted: int
 ) -> tuple[pl.DataFrame, int]:
     """Rows offset … wanted − 1 of the ordered matches, read by row id after one pass that
     counts the matches and keeps the best `wanted` row ids."""
+    table = _search_table(wh)
     found = wh.raw.execute(
-        f"SELECT count(*), min_by(rowid, {SORT_KEY}, ?) FROM enterprises WHERE {where.where}",
+        f"SELECT count(*), min_by(rowid, {SORT_KEY}, ?) FROM {table} WHERE {where.where}",
         [max(wanted, 1), *where.params],
     ).fetchone()
     total = int(found[0]) if found else 0
@@ -228,9 +235,7 @@ def _enterprise_page(
     page_ids = ids[offset:wanted]
     if not page_ids:
         return _empty(), total
-    rows = wh.sql(
-        f"SELECT {ROW_COLUMNS} FROM enterprises WHERE rowid = ANY(?::BIGINT[])", [page_ids]
-    )
+    rows = wh.sql(f"SELECT {ROW_COLUMNS} FROM {table} WHERE rowid = ANY(?::BIGINT[])", [page_ids])
     rows = rows.sort(["registered_capital", "uscc"], descending=[True, False], nulls_last=True)
     nodes = pl.Series("nodes", [[] for _ in range(rows.height)], dtype=pl.List(pl.String))
     return rows.with_columns(nodes).cast(ROW_SCHEMA), total  # type: ignore[arg-type]

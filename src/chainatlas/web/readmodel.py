@@ -132,6 +132,11 @@ def _cache(state: AppState, name: str, maxsize: int) -> VersionedLRU[Any]:
         return found
 
 
+def search_cache(state: AppState) -> VersionedLRU[Any]:
+    """Enterprise search results (one page each), per warehouse version."""
+    return _cache(state, "search", 512)
+
+
 def _read(
     state: AppState, name: str, maxsize: int, key: Hashable, compute: Callable[[Warehouse], V]
 ) -> V:

@@ -26,6 +26,7 @@ from chainatlas.services.enterprise_search import (
     enterprise_detail,
     search_enterprises,
 )
+from chainatlas.web.readmodel import search_cache
 from chainatlas.web.security import Viewer, require_chain
 from chainatlas.web.state import app_state
 from chainatlas.web.templating import current_region, language, render, visible_chains
@@ -109,17 +110,24 @@ def enterprises_page(
     rows: list[dict[str, Any]] = []
     total = 0
     if state.warehouse.exists:
-        with state.warehouse.read() as wh:
-            frame, total = search_enterprises(
-                wh,
-                q=filters["q"] or None,
-                region=scope or None,
-                chain=filters["chain"] or None,
-                node=node or None,
-                tag=tag or None,
-                page=page,
-                page_size=state.settings.web.page_size or PAGE_SIZE,
-            )
+        size = state.settings.web.page_size or PAGE_SIZE
+        key = (filters["q"], scope, filters["chain"], node, tag, page, size)
+
+        def run() -> tuple[pl.DataFrame, int]:
+            with state.warehouse.read() as wh:
+                return search_enterprises(
+                    wh,
+                    q=filters["q"] or None,
+                    region=scope or None,
+                    chain=filters["chain"] or None,
+                    node=node or None,
+                    tag=tag or None,
+                    page=page,
+                    page_size=size,
+                )
+
+        # a repeated search (paging back, a colleague's same query) is answered from memory
+        frame, total = search_cache(state).get(state.warehouse.version, key, run)
         rows = _rows(frame, chosen, lang)
     page_size = state.settings.web.page_size or PAGE_SIZE
     pages = max(1, -(-min(total, MAX_BROWSABLE) // page_size))
