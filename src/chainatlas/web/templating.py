@@ -48,6 +48,11 @@ NAV = (
     NavItem("/targets", "nav_targets"),
     NavItem("/opportunities", "nav_opportunities"),
     NavItem("/briefings", "nav_briefings"),
+    NavItem("/projects", "nav_projects"),
+    NavItem("/cases", "nav_cases"),
+    NavItem("/meetings", "nav_meetings"),
+    NavItem("/kpis", "nav_kpis"),
+    NavItem("/org", "nav_org", Permission.analyze),
     NavItem("/data", "nav_data", Permission.manage_data),
     NavItem("/admin/users", "nav_users", Permission.manage_users),
 )
