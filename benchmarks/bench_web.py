@@ -16,6 +16,10 @@ mix with `--users` concurrent clients, each request on its own session's cookie:
 Prints p50 / p95 / p99 per page and, as the baseline measured in the same run and under the
 same concurrency, the health check `/healthz` (no warehouse, no template): the ratio says
 how much of the latency is the page's own work rather than the server and the client.
+
+With `--wrk` (Debian package `wrk`), each page is also driven by wrk — 20 connections for
+`--seconds`, cycling over the page's URLs with a logged-in session cookie —: a load tool in C
+leaves the two cores to the server, where the Python clients above take a share of them.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx2 as httpx
 
@@ -139,12 +144,74 @@ async def run(base: str, users: int, requests: int, seed: int) -> None:
         )
 
 
+WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%.1f %%.1f %%.1f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def run_wrk(base: str, users: int, seconds: int) -> None:
+    async def cookie() -> str:
+        async with httpx.AsyncClient(base_url=base) as client:
+            await login(client)
+            return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+    jar = asyncio.run(cookie())
+    urls = page_urls()
+    urls["search_new"] = fresh_searches(400, 7)
+    print(f"\nwrk: {users} connections, {seconds} s per page")
+    print(
+        f"{'page':10s} {'requests':>9s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'p95 / healthz':>14s}"
+    )
+    results = {}
+    for page in ["healthz", "dashboard", "diagnosis", "search", "search_new"]:
+        script = Path(tempfile.mkstemp(suffix=".lua")[1])
+        quoted = [quote(p, safe="/?=&") for p in urls[page]]
+        script.write_text(WRK_SCRIPT % ", ".join(f'"{p}"' for p in quoted), "utf-8")
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{users}",
+                f"-d{seconds}s",
+                "-H",
+                f"Cookie: {jar}",
+                "-s",
+                str(script),
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        script.unlink()
+        line = next(x for x in out.splitlines() if x.startswith("RESULT"))
+        n, errors, p50, p95, p99 = line.split()[1:]
+        results[page] = float(p95)
+        print(
+            f"{page:10s} {int(n):9d} {float(p50):8.0f} {float(p95):8.0f} {float(p99):8.0f} "
+            f"{float(p95) / results['healthz']:14.1f}"
+            + (f"  ({errors} errors)" if int(errors) else "")
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, required=True, help="CHAINATLAS_HOME with a warehouse")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--requests", type=int, default=200, help="per page")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--wrk", action="store_true", help="also measure with wrk")
+    parser.add_argument("--seconds", type=int, default=15, help="per page, with --wrk")
     args = parser.parse_args()
     if not (args.home / "warehouse.duckdb").exists():
         raise SystemExit(f"no warehouse in {args.home}")
@@ -176,6 +243,8 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         asyncio.run(run(base, args.users, args.requests, args.seed))
+        if args.wrk:
+            run_wrk(base, args.users, args.seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
