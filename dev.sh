@@ -58,6 +58,8 @@ start_postgres() {
   if [ "$have" != 1 ]; then
     su postgres -c "psql -qc \"CREATE ROLE chainatlas_test LOGIN CREATEDB PASSWORD 'chainatlas_test'\""
   fi
+  # dropping a test database ends the autovacuum worker that may be on it
+  su postgres -c "psql -qc \"GRANT pg_signal_backend TO chainatlas_test\"" >/dev/null
   export CHAINATLAS_TEST_DATABASE_URL="postgresql+psycopg://chainatlas_test:chainatlas_test@127.0.0.1:5432/postgres"
 }
 

@@ -104,10 +104,12 @@ PG_ENV = "CHAINATLAS_TEST_DATABASE_URL"
 
 def _fresh_postgres_database() -> tuple[str, Callable[[], None]]:
     import os
+    import time
     import uuid
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
 
     admin_url = os.environ.get(PG_ENV)
     if not admin_url:
@@ -122,9 +124,20 @@ def _fresh_postgres_database() -> tuple[str, Callable[[], None]]:
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
     def drop() -> None:
-        with admin.connect() as con:
-            con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        # an autovacuum worker may be on the new database: FORCE ends it (the role is granted
+        # pg_signal_backend by dev.sh); retry briefly, and always release the admin engine
+        try:
+            for attempt in range(10):
+                try:
+                    with admin.connect() as con:
+                        con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    return
+                except DBAPIError:
+                    if attempt == 9:
+                        raise
+                    time.sleep(0.5)
+        finally:
+            admin.dispose()
 
     return url, drop
 
