@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from chainatlas.atlas import Chain, parse_template
 from chainatlas.ingest.enterprises import ENTERPRISES_SCHEMA
@@ -28,6 +30,12 @@ edges:
 """
 
 ENTERPRISE_SCHEMA = ENTERPRISES_SCHEMA
+
+# the suite's property tests draw the same examples on every run (a CI run must not fail on
+# a draw no one has seen); HYPOTHESIS_PROFILE=explore draws new ones while developing
+hypothesis_settings.register_profile("default", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
