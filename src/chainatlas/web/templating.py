@@ -53,6 +53,7 @@ NAV = (
     NavItem("/meetings", "nav_meetings"),
     NavItem("/kpis", "nav_kpis"),
     NavItem("/org", "nav_org", Permission.analyze),
+    NavItem("/cppcc/meetings", "nav_cppcc"),
     NavItem("/data", "nav_data", Permission.manage_data),
     NavItem("/admin/users", "nav_users", Permission.manage_users),
 )
