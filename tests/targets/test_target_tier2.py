@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from tests.conftest import ENTERPRISE_SCHEMA
 from tests.targets.conftest import (
     AS_OF,
     C1,
@@ -19,6 +20,7 @@ from tests.targets.conftest import (
     S1,
     build_target_warehouse,
     code,
+    firm_row,
     target_links,
 )
 
@@ -115,3 +117,33 @@ def test_tier2_points_pure() -> None:
         ("X", "L", "supplier_tier2", "Y1")
     ]
     assert out["points"].item() == pytest.approx(0.4)
+
+
+def test_second_tier_goes_through_firms_on_the_chain_only(tmp_path: Path, toy_chain: Chain) -> None:
+    """Referrals follow the chain's own supply network (`firm_links`, as the network figures
+    do): a supplier of a canteen that feeds the lead firm is no second-tier supplier."""
+    canteen = code("440106", 150)
+    off_chain = pl.DataFrame(
+        [
+            {
+                **firm_row(150, "440106", "a", 10, name="广州食堂"),
+                "business_scope": "餐饮服务；食堂承包",
+            }
+        ],
+        schema=ENTERPRISE_SCHEMA,
+    )
+    path = tmp_path / "off.duckdb"
+    build_target_warehouse(path, toy_chain, extra=off_chain)
+    links = pl.DataFrame(
+        [(S1, canteen, 30.0, 2024, None), (canteen, L3, 8.0, 2024, None)],
+        schema=SUPPLY_LINKS_SCHEMA,
+        orient="row",
+    )
+    with Warehouse(path) as wh:
+        load_links(wh, pl.concat([target_links(), links]))
+        assert wh.sql(f"SELECT count(*) FROM assignments WHERE uscc = '{canteen}'").item() == 0
+        d = diagnose(wh, toy_chain, REGION)
+        assert L3 in {f.uscc for n in d.nodes for f in n.lead_firms}
+        result = find_targets(wh, toy_chain, d, as_of=AS_OF, node_id="b", top=30)
+    s1 = next(t for t in result.nodes[0].targets if t.uscc == S1)
+    assert s1.partners == [] and s1.components["partner_referral"] == 0

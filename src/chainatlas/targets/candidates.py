@@ -164,13 +164,14 @@ def establishment_dates(wh: Warehouse, usccs: Collection[str]) -> pl.DataFrame:
     return wh.to_polars(expr).cast(schema)  # type: ignore[arg-type]
 
 
-def firm_names(wh: Warehouse, usccs: Collection[str]) -> pl.DataFrame:
-    """uscc, name of the given firms (a lookup in `enterprises`, for the few shown)."""
+def firm_names(wh: Warehouse, chain_id: str, usccs: Collection[str]) -> pl.DataFrame:
+    """uscc, name of the given firms of the chain (a lookup in the chain's rows of the
+    sorted `chain_firms`, for the few shown: `enterprises` would be scanned whole)."""
     schema = {"uscc": pl.String, "name": pl.String}
     if not usccs:
         return pl.DataFrame(schema=schema)
-    ents = wh.table("enterprises")
-    expr = ents.semi_join(_codes(usccs), "uscc").select("uscc", "name")
+    firms = _chain_firms(wh, chain_id)
+    expr = firms.semi_join(_codes(usccs), "uscc").select("uscc", "name").distinct()
     return wh.to_polars(expr).cast(schema)  # type: ignore[arg-type]
 
 
@@ -208,32 +209,28 @@ def local_firms(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataF
     return wh.to_polars(firms.select("uscc", "name", "registered_capital").distinct())
 
 
+def _partner_relation(t: ir.Table) -> ir.StringValue:
+    """`supplier` when the partner sells to the firm (the firm buys), else `customer`."""
+    return t.buys.ifelse(ibis.literal("supplier"), ibis.literal("customer"))
+
+
 def local_links(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataFrame:
-    """Stored supply links between a firm anywhere and one of the region's active on-chain
-    firms (self-links left out): uscc (the other firm), local_uscc, relation (`supplier`: the
-    other firm sells to the local one; `customer`: it buys from it), links, amount (sum of
-    the amounts the links carry; null when none does). The other firm may be inside the
-    region too; the caller keeps the candidates."""
+    """The on-chain supply links (both ends active and assigned to the chain, self-links
+    left out — the network's `firm_links`) between a firm anywhere and one of the region's
+    firms on the chain: uscc (the other firm), local_uscc, relation (`supplier`: the other
+    firm sells to the local one; `customer`: it buys from it), links, amount (sum of the
+    amounts the links carry; null when none does). The other firm may be inside the region
+    too; the caller keeps the candidates.
+
+    `firm_links` is sorted by chain and firm, and a firm's registration region is in its
+    code, so the region's rows are read without scanning the 30 M stored links."""
     firms = _chain_firms(wh, chain_id)
     local = firms.filter(_inside(firms, level, code)).select("uscc").distinct()
-    links = wh.table("supply_links")
-    links = links.filter(links.supplier_uscc != links.customer_uscc)
-    sold_to_local = links.semi_join(local.rename(customer_uscc="uscc"), "customer_uscc").select(
-        uscc=_.supplier_uscc,
-        local_uscc=_.customer_uscc,
-        relation=ibis.literal("supplier"),
-        amount=_.amount,
-    )
-    bought_from_local = links.semi_join(local.rename(supplier_uscc="uscc"), "supplier_uscc").select(
-        uscc=_.customer_uscc,
-        local_uscc=_.supplier_uscc,
-        relation=ibis.literal("customer"),
-        amount=_.amount,
-    )
-    both = sold_to_local.union(bought_from_local, distinct=False)
-    grouped = both.group_by(["uscc", "local_uscc", "relation"]).aggregate(
-        links=_.count(), amount=_.amount.sum()
-    )
+    t = wh.table("firm_links")
+    t = t.filter(t.chain_id == chain_id).semi_join(local, "uscc")
+    grouped = t.group_by(
+        uscc=t.partner, local_uscc=t.uscc, relation=_partner_relation(t)
+    ).aggregate(links=_.count(), amount=_.amount.sum())
     schema = {
         "uscc": pl.String,
         "local_uscc": pl.String,
@@ -244,14 +241,16 @@ def local_links(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataF
     return wh.to_polars(grouped).cast(schema)  # type: ignore[arg-type]
 
 
-def tier2_links(wh: Warehouse, via: pl.DataFrame) -> pl.DataFrame:
-    """Links one step beyond the local lead firms' partners (以商招商 at the second tier).
+def tier2_links(wh: Warehouse, chain_id: str, via: pl.DataFrame) -> pl.DataFrame:
+    """On-chain links one step beyond the local lead firms' partners (以商招商 at the second
+    tier).
 
     via: via_uscc, relation — a partner Y of a local lead firm, `supplier` when Y sells to
     the lead firm, `customer` when it buys from it. Returns uscc (a firm X that sells to a
     supplier Y, or buys from a customer Y), via_uscc, relation (of Y), links, amount — so X
-    is a supplier's supplier or a customer's customer of the lead firm. One scan of
-    supply_links with the (small) via list joined in the engine; self-links left out."""
+    is a supplier's supplier or a customer's customer of the lead firm. Read from the
+    chain's rows of `firm_links` (sorted by chain and firm) with the small via list joined
+    in the engine."""
     schema = {
         "uscc": pl.String,
         "via_uscc": pl.String,
@@ -262,18 +261,14 @@ def tier2_links(wh: Warehouse, via: pl.DataFrame) -> pl.DataFrame:
     if not via.height:
         return pl.DataFrame(schema=schema)
     ys = ibis.memtable(via.select("via_uscc", "relation").unique())
-    links = wh.table("supply_links")
-    links = links.filter(links.supplier_uscc != links.customer_uscc)
-    upstream = links.join(
-        ys.filter(ys.relation == "supplier"), links.customer_uscc == ys.via_uscc
-    ).select(uscc=_.supplier_uscc, via_uscc=_.via_uscc, relation=_.relation, amount=_.amount)
-    downstream = links.join(
-        ys.filter(ys.relation == "customer"), links.supplier_uscc == ys.via_uscc
-    ).select(uscc=_.customer_uscc, via_uscc=_.via_uscc, relation=_.relation, amount=_.amount)
-    both = upstream.union(downstream, distinct=False)
-    grouped = both.group_by(["uscc", "via_uscc", "relation"]).aggregate(
-        links=_.count(), amount=_.amount.sum()
-    )
+    t = wh.table("firm_links")
+    t = t.filter(t.chain_id == chain_id)
+    # X beyond Y in the same direction: Y's own suppliers when Y is a supplier, Y's own
+    # customers when Y is a customer
+    joined = t.join(ys, (t.uscc == ys.via_uscc) & (_partner_relation(t) == ys.relation))
+    grouped = joined.group_by(
+        uscc=joined.partner, via_uscc=joined.via_uscc, relation=joined.relation
+    ).aggregate(links=_.count(), amount=_.amount.sum())
     return wh.to_polars(grouped).cast(schema)  # type: ignore[arg-type]
 
 

@@ -190,8 +190,9 @@ def score_pool(
     reason: str | None = None,
     top: int | None = 20,
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, dict[str, int]]]:
-    """The ranked targets of `node_ids` (every column the model needs), the firms' local
-    partners (strongest first) and per-node counts (candidates, excluded_contacted,
+    """The ranked targets of `node_ids` (every column the model needs), the local partners
+    of the firms outside the region (`partner_points` rows, second tier included) and
+    per-node counts (candidates, excluded_contacted,
     matching).
 
     With `top`, the pool is pruned (`score.prune`, exact) before codes, names and dates are
@@ -201,15 +202,16 @@ def score_pool(
     level, code = diagnosis.region.level, diagnosis.region.code
     lead_usccs = {f.uscc for n in diagnosis.nodes for f in n.lead_firms}
     links = candidates.local_links(wh, chain.id, level, code)
-    points = partner_points(
-        links, candidates.local_firms(wh, chain.id, level, code), lead_usccs, scales
-    )
+    local = candidates.local_firms(wh, chain.id, level, code)
+    points = partner_points(links, local, lead_usccs, scales)
     if scales.tier2_factor > 0:
         via = points.filter(pl.col("lead_firm")).select(
             pl.col("uscc").alias("via_uscc"), "relation"
         )
-        tier2 = tier2_points(candidates.tier2_links(wh, via), points, scales)
+        tier2 = tier2_points(candidates.tier2_links(wh, chain.id, via), points, scales)
         points = pl.concat([points, tier2], how="diagonal_relaxed")
+    # candidates are outside the region: the region's own firms' rows served the second tier
+    points = points.join(local.select("uscc").unique(), on="uscc", how="anti")
     facts = candidates.pool_facts(
         wh, chain.id, node_ids, level, code, partners=partner_referral(points), excluded=excluded
     )
@@ -255,7 +257,7 @@ def score_pool(
             counts["matching"] = _counts(facts, node_ids)
     facts = facts.with_columns(pl.coalesce("city_code", "province_code").alias("origin_code"))
     ranked = rank_targets(target_score(facts, weights), top)
-    return ranked, _best_partners(points), counts
+    return ranked, points, counts
 
 
 def find_targets(
@@ -299,7 +301,9 @@ def find_targets(
         )
     else:
         ranked, partners, counts = pl.DataFrame(), pl.DataFrame(), {}
-    targets = _targets(ranked, partners, weights, lambda usccs: candidates.firm_names(wh, usccs))
+    targets = _targets(
+        ranked, partners, weights, lambda usccs: candidates.firm_names(wh, chain.id, usccs)
+    )
     listed = set(excluded)
     return TargetList(
         region=diagnosis.region,
@@ -345,9 +349,11 @@ def _targets(
 ) -> dict[str, list[Target]]:
     if not ranked.height:
         return {}
-    shown = partners.filter(
-        pl.col("partner_rank") <= PARTNERS_SHOWN, pl.col("uscc").is_in(ranked["uscc"].implode())
+    # ranked first: sorting every firm's partners would cost more than the whole scoring
+    ranked_partners = _best_partners(
+        partners.filter(pl.col("uscc").is_in(ranked["uscc"].implode()))
     )
+    shown = ranked_partners.filter(pl.col("partner_rank") <= PARTNERS_SHOWN)
     if "via_uscc" not in shown.columns:
         shown = shown.with_columns(
             pl.lit(None, pl.String).alias("via_uscc"), pl.lit(None, pl.String).alias("via_name")
