@@ -158,8 +158,32 @@ TARGET_COLUMNS = (
     ListColumn("score", "综合得分", "Score", "score", 10),
     ListColumn("reason", "推荐理由", "Reasons", width=60),
 )
-PROJECT_STAGES_ZH = ("线索", "洽谈", "签约", "开工", "投产", "暂停")
-PROJECT_STAGES_EN = ("lead", "negotiating", "signed", "under construction", "operating", "paused")
+# the stages of the projects pipeline (链长制 招商项目库, `workflow.models.STAGE_NAMES`)
+PROJECT_STAGES: dict[str, tuple[str, str]] = {
+    "lead": ("线索", "lead"),
+    "negotiating": ("洽谈", "negotiating"),
+    "signed": ("签约", "signed"),
+    "started": ("开工", "started"),
+    "in_production": ("投产", "in production"),
+    "lost": ("流失", "lost"),
+    "on_hold": ("暂缓", "on hold"),
+}
+PROJECT_STAGES_ZH = tuple(zh for zh, _ in PROJECT_STAGES.values())
+PROJECT_STAGES_EN = tuple(en for _, en in PROJECT_STAGES.values())
+# what `project_list` reads: one row per project of the pipeline
+PROJECT_INPUT_COLUMNS = (
+    "name",
+    "node_id",
+    "investor_name",
+    "investor_region",
+    "amount_wan",
+    "stage",
+    "unit",
+    "contact",
+    "phone",
+    "progress",
+    "updated",
+)
 PROJECT_COLUMNS = (
     ListColumn("rank", "序号", "#", "int", 6),
     ListColumn("project", "项目名称", "Project", width=30),
@@ -218,9 +242,10 @@ LIST_SPECS: dict[str, ListSpec] = {
         "projects",
         "招商项目清单",
         "Investment projects",
-        "招商项目台账模板：项目入库后逐项填写，项目阶段与目标环节可从下拉列表选择。",
-        "Project register template: fill in one row per project; stage and node have "
-        "drop-down lists.",
+        "本链招商项目库中在谈、在建和投产的项目（流失的除外）；项目库为空时为台账模板，"
+        "项目阶段与目标环节可从下拉列表选择。",
+        "The chain's projects in the pipeline (lost ones left out); with an empty pipeline a "
+        "register template whose stage and node have drop-down lists.",
         PROJECT_COLUMNS,
         ("rank", "project", "node", "investor", "investment", "stage", "unit", "progress"),
         template=True,
@@ -349,6 +374,45 @@ def target_list(targets: pl.DataFrame | None, chain: Chain, lang: str = "zh") ->
         pl.col("registered_capital").cast(pl.Float64),
         pl.col("score").cast(pl.Float64),
         pl.col(reason).alias("reason"),
+    )
+
+
+def project_list(projects: pl.DataFrame | None, chain: Chain, lang: str) -> pl.DataFrame:
+    """The projects list (招商项目清单) from the pipeline's rows (PROJECT_INPUT_COLUMNS):
+    furthest stage first (投产 → 线索, then 暂缓), larger investment first within a stage;
+    `lost` projects left out. None or no rows: the empty template."""
+    spec = LIST_SPECS["projects"]
+    if projects is None or not projects.height:
+        return _empty(spec)
+    missing = [c for c in PROJECT_INPUT_COLUMNS if c not in projects.columns]
+    if missing:
+        raise ValueError(f"projects lack columns {missing}")
+    pick = 0 if lang == "zh" else 1
+    order = ("in_production", "started", "signed", "negotiating", "lead", "on_hold")
+    nodes = {n.id: (n.name_zh, n.name_en)[pick] or n.name_zh for n in chain.nodes}
+    stages = {k: v[pick] for k, v in PROJECT_STAGES.items()}
+    where = full_names(projects["investor_region"].drop_nulls().unique().to_list())
+    live = projects.filter(pl.col("stage") != "lost").with_columns(
+        pl.col("stage").replace_strict({k: i for i, k in enumerate(order)}, default=99).alias("_o")
+    )
+    ordered = live.sort(
+        ["_o", "amount_wan", "name"], descending=[False, True, False], nulls_last=True
+    )
+    return ordered.select(
+        pl.int_range(1, ordered.height + 1, dtype=pl.Int64).alias("rank"),
+        pl.col("name").alias("project"),
+        pl.col("node_id").replace_strict(nodes, default=pl.col("node_id")).alias("node"),
+        pl.col("investor_name").alias("investor"),
+        pl.col("investor_region")
+        .replace_strict(where, default=pl.col("investor_region"))
+        .alias("investor_location"),
+        pl.col("amount_wan").cast(pl.Float64).alias("investment"),
+        pl.col("stage").replace_strict(stages, default=pl.col("stage")).alias("stage"),
+        pl.col("unit"),
+        pl.col("contact"),
+        pl.col("phone"),
+        pl.col("progress"),
+        pl.col("updated").cast(pl.Date),
     )
 
 
@@ -583,11 +647,13 @@ def assemble_pack(
     lists: Sequence[str] = DEFAULT_LISTS,
     lang: str = "zh",
     generated_at: dt.datetime | None = None,
+    projects: pl.DataFrame | None = None,
 ) -> Pack:
     """Every selected map (in the order given) and list, for `diagnosis` of `chain`.
 
     `county_firms`: region_code (county) and firm_count, for the province of the region
-    (see `maps.distribution_map`); `targets`: the target list or None before one exists."""
+    (see `maps.distribution_map`); `targets`: the target list or None before one exists;
+    `projects`: the chain's projects (PROJECT_INPUT_COLUMNS) or None for the template."""
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
     if diagnosis.chain.id != chain.id:
@@ -614,7 +680,9 @@ def assemble_pack(
         elif k == "projects":
             stages = PROJECT_STAGES_ZH if lang == "zh" else PROJECT_STAGES_EN
             pack_lists.append(
-                PackList(spec, template_list(k), {"node": node_names, "stage": stages})
+                PackList(
+                    spec, project_list(projects, chain, lang), {"node": node_names, "stage": stages}
+                )
             )
         else:
             means = POLICY_MEANS_ZH if lang == "zh" else POLICY_MEANS_EN

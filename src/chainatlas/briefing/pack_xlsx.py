@@ -271,7 +271,7 @@ def pack_xlsx(pack: Pack, path: str | Path, *, map_files: Sequence[str] = ()) ->
         ws.write(r, 0, item.spec.name(lang), key_f)
         ws.write(r, 1, n, plain_int_f)
         note = item.spec.note(lang)
-        if item.spec.template:
+        if item.spec.template and not item.frame.height:
             note = ("模板：" if zh else "template: ") + note
         ws.write(r, 2, note, text_f)
     if pending:

@@ -97,6 +97,72 @@ def _diagnose(
     return diagnosis, counties, targets
 
 
+def _inside(region: str, code: str) -> bool:
+    """Is region code `region` (6 digits) `code` or under it (province 45xxxx, city 4504xx)?"""
+    if code.endswith("0000"):
+        return region[:2] == code[:2]
+    if code.endswith("00"):
+        return region[:4] == code[:4]
+    return region == code
+
+
+def chain_projects(settings: Settings, chain_id: str, region_code: str) -> pl.DataFrame | None:
+    """The chain's projects in the app database's pipeline (链长制 招商项目库) landing in the
+    region (a project with no region lands in the deployment's own, `demo_region`), in `briefing.pack.PROJECT_INPUT_COLUMNS`; None when
+    the app database does not exist yet or has no pipeline (the list is then a template).
+    Read without creating anything: a briefing from the CLI never writes the app database."""
+    url = settings.app_database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    # imported here: the pack's CLI path needs no SQLAlchemy models unless a database exists
+    from sqlalchemy import inspect, select
+
+    from chainatlas.db.session import Database
+    from chainatlas.workflow.models import Project
+
+    home = settings.demo_region
+    database = Database(url)
+    try:
+        if not inspect(database.engine).has_table("projects"):
+            return None
+        with database.session() as session:
+            found = session.scalars(select(Project).where(Project.chain_id == chain_id)).all()
+            rows = [
+                {
+                    "name": p.name,
+                    "node_id": p.node_id,
+                    "investor_name": p.investor_name,
+                    # a credit code carries its registration region in characters 3–8
+                    "investor_region": p.investor_uscc[2:8] if p.investor_uscc else None,
+                    "amount_wan": p.amount_wan,
+                    "stage": p.stage,
+                    "unit": p.unit.name if p.unit else "",
+                    "contact": p.unit.contact_person if p.unit else "",
+                    "phone": p.unit.contact_phone if p.unit else "",
+                    "progress": p.note,
+                    "updated": p.updated_at.date(),
+                }
+                for p in found
+                if _inside(p.region_code or home, region_code)
+            ]
+    finally:
+        database.dispose()
+    schema = {
+        "name": pl.String,
+        "node_id": pl.String,
+        "investor_name": pl.String,
+        "investor_region": pl.String,
+        "amount_wan": pl.Float64,
+        "stage": pl.String,
+        "unit": pl.String,
+        "contact": pl.String,
+        "phone": pl.String,
+        "progress": pl.String,
+        "updated": pl.Date,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
 def target_frame(result: TargetList) -> pl.DataFrame:
     """The targets service's list in the columns the pack reads (TARGET_INPUT_COLUMNS)."""
     regions = load_regions().select("region_code", "province_code", "city_code")
@@ -213,6 +279,7 @@ def build_briefing(
     targets = found if wants_targets else targets
     timings["diagnose"] = time.perf_counter() - t
     t = time.perf_counter()
+    projects = chain_projects(settings, chain_id, region_code) if "projects" in lists else None
     pack = assemble_pack(
         chain,
         diagnosis,
@@ -222,6 +289,7 @@ def build_briefing(
         lists=lists,
         lang=lang,
         generated_at=generated_at,
+        projects=projects,
     )
     timings["assemble"] = time.perf_counter() - t
     return write_pack(pack, out_dir, chromium=chromium, timings=timings)
