@@ -25,6 +25,8 @@ setup_system() {
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+  # the Spark backend's tests run a local Spark, which needs a Java runtime
+  command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
   # the app-database tests run on PostgreSQL as well as SQLite
   if [ -z "${CHAINATLAS_TEST_DATABASE_URL:-}" ]; then
     command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
