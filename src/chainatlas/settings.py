@@ -84,6 +84,8 @@ class WebSettings(BaseModel):
     # cookies only over HTTPS (set in deployment behind TLS)
     secure_cookies: bool = False
     page_size: int = 20
+    # compute the home region's dashboard caches in the background at start and after loads
+    warm_up: bool = True
 
 
 class Settings(BaseSettings):

@@ -21,6 +21,7 @@ from chainatlas.db.session import Database
 from chainatlas.errors import UserError
 from chainatlas.settings import Settings
 from chainatlas.web.i18n import translate
+from chainatlas.web.readmodel import start_warm_up
 from chainatlas.web.security import CsrfFailed, Forbidden, LoginRequired
 from chainatlas.web.state import AppState, secret_key
 from chainatlas.web.warehouse_gate import WarehouseGate
@@ -130,7 +131,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.web.warm_up:
+            start_warm_up(state)
+            state.warehouse.on_change = lambda: start_warm_up(state)
         yield
+        state.warehouse.on_change = None
         state.warehouse.close()
         state.db.dispose()
 

@@ -10,7 +10,7 @@ the load runs on a read-write connection in one transaction, and readers reopen 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,6 +63,8 @@ class WarehouseGate:
         self._root: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._generation = 0
+        # called (outside the lock) after every write: e.g. warm the pages' caches again
+        self.on_change: Callable[[], object] | None = None
 
     @property
     def exists(self) -> bool:
@@ -114,6 +116,8 @@ class WarehouseGate:
             finally:
                 wh.close()
                 self._generation += 1
+        if self.on_change is not None:
+            self.on_change()
 
     def close(self) -> None:
         with self._lock.exclusive():
