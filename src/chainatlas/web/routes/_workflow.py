@@ -9,10 +9,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Path, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,9 @@ from chainatlas.workflow.models import ChainRole, ChainUnit, Unit
 from chainatlas.workflow.organisation import actor_for, list_units
 
 PAGE_SIZE = 50
+# a row id in a path: an integer column's range (PostgreSQL INTEGER), so an absurd id is a
+# 422 naming the parameter rather than a database overflow
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

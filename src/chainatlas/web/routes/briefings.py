@@ -25,6 +25,7 @@ from chainatlas.errors import UserError
 from chainatlas.reference.regions import region_codes, region_full_name
 from chainatlas.services.web_jobs import briefing_dir, make_briefing, produced_file, zip_files
 from chainatlas.web import jobs
+from chainatlas.web.routes._workflow import RowId
 from chainatlas.web.security import Analyst, Viewer, require_chain
 from chainatlas.web.state import AppState, app_state
 from chainatlas.web.templating import current_region, language, render, visible_chains
@@ -36,7 +37,7 @@ BRIEFING = "briefing"
 
 @jobs.register(BRIEFING)
 def _briefing_job(
-    state: AppState, job_id: int, params: dict[str, Any], progress: jobs.Progress
+    state: AppState, job_id: RowId, params: dict[str, Any], progress: jobs.Progress
 ) -> dict[str, Any]:
     return make_briefing(
         state.settings,
@@ -160,7 +161,7 @@ def new_briefing(
     return RedirectResponse(f"/briefings?chain={chain}#job-{job_id}", status_code=303)
 
 
-def _job(request: Request, user: User, job_id: int) -> jobs.JobView:
+def _job(request: Request, user: User, job_id: RowId) -> jobs.JobView:
     job = jobs.get_job(app_state(request).db, job_id, (BRIEFING,))
     if job is None:
         raise HTTPException(404)
@@ -169,13 +170,13 @@ def _job(request: Request, user: User, job_id: int) -> jobs.JobView:
 
 
 @router.get("/briefings/{job_id}/row", include_in_schema=False)
-def job_row(request: Request, user: Viewer, job_id: int) -> Response:
+def job_row(request: Request, user: Viewer, job_id: RowId) -> Response:
     job = _job(request, user, job_id)
     return render(request, "_job_briefing_row.html", user, job=job, **_context(request, user))
 
 
 @router.get("/briefings/{job_id}/files/{name}", include_in_schema=False)
-def download_file(request: Request, user: Viewer, job_id: int, name: str) -> Response:
+def download_file(request: Request, user: Viewer, job_id: RowId, name: str) -> Response:
     job = _job(request, user, job_id)
     out_dir = briefing_dir(app_state(request).settings.home, job_id)
     path = produced_file(out_dir, list(job.result.get("files", [])), name)
@@ -185,7 +186,7 @@ def download_file(request: Request, user: Viewer, job_id: int, name: str) -> Res
 
 
 @router.get("/briefings/{job_id}/zip", include_in_schema=False)
-def download_zip(request: Request, user: Viewer, job_id: int) -> Response:
+def download_zip(request: Request, user: Viewer, job_id: RowId) -> Response:
     job = _job(request, user, job_id)
     files = list(job.result.get("files", []))
     if not files:

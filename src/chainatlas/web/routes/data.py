@@ -26,6 +26,7 @@ from chainatlas.services.web_jobs import (
     warehouse_freshness,
 )
 from chainatlas.web import jobs
+from chainatlas.web.routes._workflow import RowId
 from chainatlas.web.security import DataManager
 from chainatlas.web.state import AppState, app_state
 from chainatlas.web.templating import language, render
@@ -42,7 +43,7 @@ _BODY_LIMIT = MAX_UPLOAD_BYTES + 1024 * 1024
 
 @jobs.register(UPLOAD)
 def _upload_job(
-    state: AppState, job_id: int, params: dict[str, Any], progress: jobs.Progress
+    state: AppState, job_id: RowId, params: dict[str, Any], progress: jobs.Progress
 ) -> dict[str, Any]:
     file = upload_dir(state.settings.home, job_id) / str(params["name"])
     return load_upload(
@@ -52,7 +53,7 @@ def _upload_job(
 
 @jobs.register(RECLASSIFY)
 def _reclassify_job(
-    state: AppState, job_id: int, params: dict[str, Any], progress: jobs.Progress
+    state: AppState, job_id: RowId, params: dict[str, Any], progress: jobs.Progress
 ) -> dict[str, Any]:
     return reclassify(state.settings, state.atlas, state.warehouse, progress)
 
@@ -136,7 +137,7 @@ def start_reclassify(request: Request, user: DataManager) -> Response:
     return RedirectResponse(f"/data#job-{job_id}", status_code=303)
 
 
-def _job(request: Request, job_id: int) -> jobs.JobView:
+def _job(request: Request, job_id: RowId) -> jobs.JobView:
     job = jobs.get_job(app_state(request).db, job_id, DATA_JOBS)
     if job is None:
         raise HTTPException(404)
@@ -144,7 +145,7 @@ def _job(request: Request, job_id: int) -> jobs.JobView:
 
 
 @router.get("/data/jobs/{job_id}", include_in_schema=False)
-def job_row(request: Request, user: DataManager, job_id: int) -> Response:
+def job_row(request: Request, user: DataManager, job_id: RowId) -> Response:
     job = _job(request, job_id)
     response = render(request, "_data_job_row.html", user, job=job, job_time=jobs.local_time)
     if not job.active:
@@ -154,7 +155,7 @@ def job_row(request: Request, user: DataManager, job_id: int) -> Response:
 
 
 @router.get("/data/jobs/{job_id}/errors", include_in_schema=False)
-def error_report(request: Request, user: DataManager, job_id: int) -> Response:
+def error_report(request: Request, user: DataManager, job_id: RowId) -> Response:
     job = _job(request, job_id)
     name = str(job.params.get("name", "")) if job.kind == UPLOAD else ""
     path = upload_error_file(app_state(request).settings.home, job_id, name) if name else None

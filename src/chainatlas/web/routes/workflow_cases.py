@@ -21,6 +21,7 @@ from chainatlas.accounts.models import User
 from chainatlas.errors import UserError
 from chainatlas.web.routes._workflow import (
     PAGE_SIZE,
+    RowId,
     chain_choices,
     check_chain,
     escalate_overdue_cases,
@@ -226,7 +227,7 @@ def _history_detail(detail: str) -> dict[str, Any]:
 def _case_page(
     request: Request,
     user: User,
-    case_id: int,
+    case_id: RowId,
     *,
     error: str = "",
     status_code: int = 200,
@@ -261,14 +262,14 @@ def _case_page(
 
 
 @router.get("/cases/{case_id}", include_in_schema=False)
-def case_page(request: Request, user: Viewer, case_id: int) -> Response:
+def case_page(request: Request, user: Viewer, case_id: RowId) -> Response:
     return _case_page(request, user, case_id)
 
 
 def _act(
     request: Request,
     user: User,
-    case_id: int,
+    case_id: RowId,
     form: CaseForm,
     change: Callable[[Session, Actor, int | None], Any],
 ) -> Response:
@@ -293,7 +294,7 @@ def _act(
 
 @router.post("/cases/{case_id}/assign", include_in_schema=False)
 def assign(
-    request: Request, user: Viewer, case_id: int, form: Annotated[CaseForm, Form()]
+    request: Request, user: Viewer, case_id: RowId, form: Annotated[CaseForm, Form()]
 ) -> Response:
     def change(session: Session, actor: Actor, version: int | None) -> Any:
         return case_service.assign_case(
@@ -311,7 +312,7 @@ def assign(
 
 @router.post("/cases/{case_id}/start", include_in_schema=False)
 def start(
-    request: Request, user: Viewer, case_id: int, form: Annotated[CaseForm, Form()]
+    request: Request, user: Viewer, case_id: RowId, form: Annotated[CaseForm, Form()]
 ) -> Response:
     def change(session: Session, actor: Actor, version: int | None) -> Any:
         return case_service.start_case(
@@ -323,7 +324,7 @@ def start(
 
 @router.post("/cases/{case_id}/resolve", include_in_schema=False)
 def resolve(
-    request: Request, user: Viewer, case_id: int, form: Annotated[CaseForm, Form()]
+    request: Request, user: Viewer, case_id: RowId, form: Annotated[CaseForm, Form()]
 ) -> Response:
     def change(session: Session, actor: Actor, version: int | None) -> Any:
         return case_service.resolve_case(
@@ -335,7 +336,7 @@ def resolve(
 
 @router.post("/cases/{case_id}/confirm", include_in_schema=False)
 def confirm(
-    request: Request, user: Viewer, case_id: int, form: Annotated[CaseForm, Form()]
+    request: Request, user: Viewer, case_id: RowId, form: Annotated[CaseForm, Form()]
 ) -> Response:
     def change(session: Session, actor: Actor, version: int | None) -> Any:
         return case_service.confirm_case(
@@ -347,7 +348,7 @@ def confirm(
 
 @router.post("/cases/{case_id}/reopen", include_in_schema=False)
 def reopen(
-    request: Request, user: Viewer, case_id: int, form: Annotated[CaseForm, Form()]
+    request: Request, user: Viewer, case_id: RowId, form: Annotated[CaseForm, Form()]
 ) -> Response:
     def change(session: Session, actor: Actor, version: int | None) -> Any:
         return case_service.reopen_case(
@@ -359,7 +360,7 @@ def reopen(
 
 @router.post("/cases/{case_id}/edit", include_in_schema=False)
 def edit(
-    request: Request, user: Viewer, case_id: int, form: Annotated[CaseForm, Form()]
+    request: Request, user: Viewer, case_id: RowId, form: Annotated[CaseForm, Form()]
 ) -> Response:
     def change(session: Session, actor: Actor, version: int | None) -> Any:
         return case_service.update_case(

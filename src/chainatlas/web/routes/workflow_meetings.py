@@ -22,6 +22,7 @@ from chainatlas.accounts.models import User
 from chainatlas.errors import UserError
 from chainatlas.web.routes._workflow import (
     DOCX_TYPE,
+    RowId,
     attachment,
     chain_choices,
     check_chain,
@@ -204,7 +205,7 @@ def create_meeting(
 def _meeting_page(
     request: Request,
     user: User,
-    meeting_id: int,
+    meeting_id: RowId,
     *,
     error: str = "",
     status_code: int = 200,
@@ -239,13 +240,13 @@ def _meeting_page(
 
 
 @router.get("/meetings/{meeting_id}", include_in_schema=False)
-def meeting_page(request: Request, user: Viewer, meeting_id: int) -> Response:
+def meeting_page(request: Request, user: Viewer, meeting_id: RowId) -> Response:
     return _meeting_page(request, user, meeting_id)
 
 
 @router.post("/meetings/{meeting_id}/decisions", include_in_schema=False)
 def add_decision(
-    request: Request, user: Viewer, meeting_id: int, form: Annotated[DecisionForm, Form()]
+    request: Request, user: Viewer, meeting_id: RowId, form: Annotated[DecisionForm, Form()]
 ) -> Response:
     """A decision: a note only, a new case (owner unit and deadline), or a case on the table
     reassigned to a unit and deadline."""
@@ -291,7 +292,7 @@ def add_decision(
 
 @router.post("/meetings/{meeting_id}/agenda", include_in_schema=False)
 def refresh_agenda(
-    request: Request, user: Viewer, meeting_id: int, form: Annotated[MeetingForm, Form()]
+    request: Request, user: Viewer, meeting_id: RowId, form: Annotated[MeetingForm, Form()]
 ) -> Response:
     try:
         with workflow_session(request, user) as (session, actor):
@@ -316,7 +317,7 @@ def refresh_agenda(
 
 @router.post("/meetings/{meeting_id}/edit", include_in_schema=False)
 def edit_meeting(
-    request: Request, user: Viewer, meeting_id: int, form: Annotated[MeetingForm, Form()]
+    request: Request, user: Viewer, meeting_id: RowId, form: Annotated[MeetingForm, Form()]
 ) -> Response:
     """The meeting's facts, attendees and summary (纪要正文)."""
     try:
@@ -355,7 +356,7 @@ def _minutes_name(request: Request, meeting: ReviewMeeting, suffix: str) -> tupl
     return f"{chain_name}产业链调度会会议纪要-{day}.{suffix}", ascii_name
 
 
-def _minutes(request: Request, user: User, meeting_id: int) -> tuple[Any, ReviewMeeting]:
+def _minutes(request: Request, user: User, meeting_id: RowId) -> tuple[Any, ReviewMeeting]:
     app = app_state(request)
     lang = language(request)
     with workflow_session(request, user) as (session, actor):
@@ -369,7 +370,7 @@ def _minutes(request: Request, user: User, meeting_id: int) -> tuple[Any, Review
 
 
 @router.get("/meetings/{meeting_id}/minutes.docx", include_in_schema=False)
-def minutes_as_docx(request: Request, user: Viewer, meeting_id: int) -> Response:
+def minutes_as_docx(request: Request, user: Viewer, meeting_id: RowId) -> Response:
     minutes, meeting = _minutes(request, user, meeting_id)
     title, ascii_name = _minutes_name(request, meeting, "docx")
     return Response(
@@ -380,7 +381,7 @@ def minutes_as_docx(request: Request, user: Viewer, meeting_id: int) -> Response
 
 
 @router.get("/meetings/{meeting_id}/minutes.pdf", include_in_schema=False)
-def minutes_as_pdf(request: Request, user: Viewer, meeting_id: int) -> Response:
+def minutes_as_pdf(request: Request, user: Viewer, meeting_id: RowId) -> Response:
     """Printed by headless Chromium (a second or two)."""
     minutes, meeting = _minutes(request, user, meeting_id)
     title, ascii_name = _minutes_name(request, meeting, "pdf")

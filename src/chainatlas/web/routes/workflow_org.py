@@ -22,6 +22,7 @@ from chainatlas.accounts.roles import Permission, allows
 from chainatlas.accounts.service import list_users
 from chainatlas.errors import UserError
 from chainatlas.web.routes._workflow import (
+    RowId,
     chain_choices,
     check_chain,
     failure_status,
@@ -165,7 +166,7 @@ def add_unit(request: Request, user: Analyst, form: Annotated[UnitForm, Form()])
 
 @router.post("/units/{unit_id}", include_in_schema=False)
 def edit_unit(
-    request: Request, user: Analyst, unit_id: int, form: Annotated[UnitForm, Form()]
+    request: Request, user: Analyst, unit_id: RowId, form: Annotated[UnitForm, Form()]
 ) -> Response:
     """A unit's name, kind and contacts (联系人、电话、邮箱)."""
 
@@ -190,7 +191,7 @@ def edit_unit(
 def add_unit_user(
     request: Request,
     user: Analyst,
-    unit_id: int,
+    unit_id: RowId,
     user_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     def change(session: Session, actor: Actor) -> Any:
@@ -203,7 +204,7 @@ def add_unit_user(
 
 
 @router.post("/units/{unit_id}/users/{user_id}/remove", include_in_schema=False)
-def remove_unit_user(request: Request, user: Analyst, unit_id: int, user_id: int) -> Response:
+def remove_unit_user(request: Request, user: Analyst, unit_id: RowId, user_id: RowId) -> Response:
     def change(session: Session, actor: Actor) -> None:
         org.remove_unit_user(session, actor, unit_id, user_id)
 
@@ -231,7 +232,7 @@ def set_chain_unit(
 
 
 @router.post("/chains/{chain_id}/units/{unit_id}/remove", include_in_schema=False)
-def remove_chain_unit(request: Request, user: Analyst, chain_id: str, unit_id: int) -> Response:
+def remove_chain_unit(request: Request, user: Analyst, chain_id: str, unit_id: RowId) -> Response:
     def change(session: Session, actor: Actor) -> None:
         org.remove_chain_unit(session, actor, _known_chain(request, actor, chain_id), unit_id)
 
@@ -254,7 +255,7 @@ def add_chief(
 
 
 @router.post("/chiefs/{chief_id}/remove", include_in_schema=False)
-def remove_chief(request: Request, user: Analyst, chief_id: int) -> Response:
+def remove_chief(request: Request, user: Analyst, chief_id: RowId) -> Response:
     def change(session: Session, actor: Actor) -> None:
         org.remove_chain_chief(session, actor, chief_id)
 

@@ -19,6 +19,7 @@ from chainatlas.errors import UserError
 from chainatlas.web.routes._workflow import (
     PAGE_SIZE,
     XLSX_TYPE,
+    RowId,
     attachment,
     chain_choices,
     check_chain,
@@ -380,7 +381,7 @@ def import_sheet(
 
 
 def _project_page(
-    request: Request, user: User, project_id: int, *, error: str = "", status_code: int = 200
+    request: Request, user: User, project_id: RowId, *, error: str = "", status_code: int = 200
 ) -> Response:
     with workflow_session(request, user) as (session, actor):
         project = project_service.get_project(session, project_id, actor)
@@ -403,12 +404,12 @@ def _project_page(
 
 
 @router.get("/projects/{project_id}", include_in_schema=False)
-def project_page(request: Request, user: Viewer, project_id: int) -> Response:
+def project_page(request: Request, user: Viewer, project_id: RowId) -> Response:
     return _project_page(request, user, project_id)
 
 
 @router.get("/projects/{project_id}/edit", include_in_schema=False)
-def edit_project_page(request: Request, user: Viewer, project_id: int) -> Response:
+def edit_project_page(request: Request, user: Viewer, project_id: RowId) -> Response:
     with workflow_session(request, user) as (session, actor):
         project = project_service.get_project(session, project_id, actor)
         values = _project_form_values(project)
@@ -417,7 +418,7 @@ def edit_project_page(request: Request, user: Viewer, project_id: int) -> Respon
 
 @router.post("/projects/{project_id}", include_in_schema=False)
 def edit_project(
-    request: Request, user: Viewer, project_id: int, form: Annotated[ProjectForm, Form()]
+    request: Request, user: Viewer, project_id: RowId, form: Annotated[ProjectForm, Form()]
 ) -> Response:
     state = app_state(request)
     try:
@@ -448,7 +449,7 @@ def edit_project(
 def _stage_page(
     request: Request,
     user: User,
-    project_id: int,
+    project_id: RowId,
     to: str,
     form: Mapping[str, Any],
     *,
@@ -489,7 +490,7 @@ def _stage_page(
 
 @router.get("/projects/{project_id}/stage", include_in_schema=False)
 def stage_form(
-    request: Request, user: Viewer, project_id: int, to: Annotated[str, Query(max_length=32)]
+    request: Request, user: Viewer, project_id: RowId, to: Annotated[str, Query(max_length=32)]
 ) -> Response:
     """The small form a move asks for what the new stage needs (and a reason for lost or
     on hold)."""
@@ -502,7 +503,7 @@ def stage_form(
 def move_project(
     request: Request,
     user: Viewer,
-    project_id: int,
+    project_id: RowId,
     form: Annotated[ProjectForm, Form()],
 ) -> Response:
     state = app_state(request)
