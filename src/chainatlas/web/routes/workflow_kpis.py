@@ -1,8 +1,10 @@
 """考核 ("绩"在链上评): the KPIs of each chain and each member unit for a period, and the
 weighted score ranking. The weights are a form on the page (checked by
-`workflow.kpis.check_weights`; the defaults are shown beside them); the chains also carry
-the current completeness of the region looked at, from the diagnoses, which a weight may
-count too."""
+`workflow.kpis.check_weights`; the defaults are shown beside them). The chains also carry
+the analytics of the region looked at: its current completeness (from the diagnoses) and,
+over the period, completeness then → now, its change and the gaps filled and opened
+(`services.kpi_analytics`, cached per warehouse version by `web.kpi_cache`); weights may
+count the current completeness, the change and the gaps filled (default 0)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from chainatlas.errors import UserError
+from chainatlas.metrics.completeness_change import CHANGE_SCHEMA
+from chainatlas.services.kpi_analytics import PeriodYears
+from chainatlas.web.i18n import translate
+from chainatlas.web.kpi_cache import cached_completeness_changes
 from chainatlas.web.readmodel import region_overview
 from chainatlas.web.routes._workflow import (
     chain_choices,
@@ -35,8 +41,13 @@ from chainatlas.workflow.kpis import DEFAULT_WEIGHTS, LOWER_IS_BETTER, METRICS
 
 router = APIRouter()
 COMPLETENESS = "completeness"
+COMPLETENESS_SPAN = "completeness_span"  # then → now, shown, not weighed
+COMPLETENESS_CHANGE = "completeness_change"
+GAPS_FILLED = "gaps_filled"
+GAPS_OPENED = "gaps_opened"
 WEIGHT_PREFIX = "w_"
 MAX_WEIGHT = 1000.0
+PROJECTS, CASES, ANALYTICS = "projects", "cases", "analytics"
 
 
 @dataclass(frozen=True)
@@ -44,9 +55,11 @@ class Column:
     id: str
     zh: str
     en: str
-    kind: str  # count | amount | rate | days
+    kind: str  # count | amount | rate | days | share | change (percentage points) | span
     lower_is_better: bool
     default_weight: float
+    group: str  # projects | cases | analytics (of the region looked at)
+    weightable: bool = True
 
 
 def _kind(metric: str) -> str:
@@ -59,16 +72,59 @@ def _kind(metric: str) -> str:
     return "count"
 
 
+def _group(metric: str) -> str:
+    return PROJECTS if metric.startswith(("projects_", "amount_")) else CASES
+
+
+def _analytics(
+    column: str, kind: str, *, weightable: bool = True, lower_is_better: bool = False
+) -> Column:
+    key = f"wfk_col_{column}"
+    return Column(
+        column,
+        translate(key, "zh"),
+        translate(key, "en"),
+        kind,
+        lower_is_better,
+        0,
+        ANALYTICS,
+        weightable,
+    )
+
+
 CHAIN_COLUMNS: tuple[Column, ...] = (
     *(
-        Column(m.id, m.zh, m.en, _kind(m.id), m.id in LOWER_IS_BETTER, DEFAULT_WEIGHTS.get(m.id, 0))
+        Column(
+            m.id,
+            m.zh,
+            m.en,
+            _kind(m.id),
+            m.id in LOWER_IS_BETTER,
+            DEFAULT_WEIGHTS.get(m.id, 0),
+            _group(m.id),
+        )
         for m in METRICS.values()
     ),
-    Column(
-        COMPLETENESS, "产业链完整度（当前地区）", "completeness (this region)", "rate", False, 0
-    ),
+    _analytics(COMPLETENESS, "share"),
+    _analytics(COMPLETENESS_SPAN, "span", weightable=False),
+    _analytics(COMPLETENESS_CHANGE, "change"),
+    _analytics(GAPS_FILLED, "count"),
+    _analytics(GAPS_OPENED, "count", weightable=False, lower_is_better=True),
 )
-UNIT_COLUMNS = CHAIN_COLUMNS[:-1]
+UNIT_COLUMNS = tuple(c for c in CHAIN_COLUMNS if c.group != ANALYTICS)
+WEIGHT_COLUMNS = tuple(c for c in CHAIN_COLUMNS if c.weightable)
+ANALYTICS_WEIGHTS = frozenset(c.id for c in WEIGHT_COLUMNS if c.group == ANALYTICS)
+
+
+def column_groups(columns: tuple[Column, ...]) -> list[tuple[str, int]]:
+    """(group, number of columns) in the order the columns come: the header row above."""
+    groups: list[tuple[str, int]] = []
+    for column in columns:
+        if groups and groups[-1][0] == column.group:
+            groups[-1] = (column.group, groups[-1][1] + 1)
+        else:
+            groups.append((column.group, 1))
+    return groups
 
 
 def parse_weights(request: Request) -> tuple[dict[str, float], bool]:
@@ -76,13 +132,13 @@ def parse_weights(request: Request) -> tuple[dict[str, float], bool]:
     a value that is not a number, negative or too large names the metric."""
     given = {
         c.id: request.query_params[WEIGHT_PREFIX + c.id].strip()
-        for c in CHAIN_COLUMNS
+        for c in WEIGHT_COLUMNS
         if WEIGHT_PREFIX + c.id in request.query_params
     }
     if not given:
-        return {c.id: c.default_weight for c in CHAIN_COLUMNS}, False
+        return {c.id: c.default_weight for c in WEIGHT_COLUMNS}, False
     weights = {}
-    for column in CHAIN_COLUMNS:
+    for column in WEIGHT_COLUMNS:
         raw = given.get(column.id, "") or "0"
         try:
             value = float(raw)
@@ -98,17 +154,28 @@ def parse_weights(request: Request) -> tuple[dict[str, float], bool]:
     return weights, True
 
 
-def _completeness(state: AppState, region: str) -> pl.DataFrame | None:
-    if not state.warehouse.exists:
-        return None
+ANALYTICS_SCHEMA = pl.Schema({COMPLETENESS: pl.Float64(), **CHANGE_SCHEMA})
+
+
+def analytics_columns(
+    state: AppState, region: str, first: date, last: date
+) -> tuple[pl.DataFrame, PeriodYears | None]:
+    """Per chain: the region's current completeness (the diagnoses), and its completeness
+    then and now, change and gaps over the period; no rows without a warehouse (the
+    columns are there, empty, so weights may still name them)."""
+    changes = cached_completeness_changes(state, region, first, last)
+    if changes is None:
+        return pl.DataFrame(schema=ANALYTICS_SCHEMA), None
     overview = region_overview(state, region)
-    return pl.DataFrame(
+    current = pl.DataFrame(
         {
             "chain_id": list(overview),
             COMPLETENESS: [o.completeness for o in overview.values()],
         },
         schema={"chain_id": pl.String(), COMPLETENESS: pl.Float64()},
     )
+    frame = current.join(changes.chains, on="chain_id", how="full", coalesce=True)
+    return frame.select(list(ANALYTICS_SCHEMA)), changes.years
 
 
 def _period(start: str, end: str) -> tuple[date, date]:
@@ -134,8 +201,9 @@ def kpis_page(
         # a scoped user's member units are those of its chains: rank within one of them
         if chain_id is None and chains:
             chain_id = chains[0]
-        weights = {c.id: c.default_weight for c in CHAIN_COLUMNS}
+        weights = {c.id: c.default_weight for c in WEIGHT_COLUMNS}
         customised = False
+        years: PeriodYears | None = None
         chain_rows: list[dict[str, Any]] = []
         unit_rows: list[dict[str, Any]] = []
         error = ""
@@ -143,7 +211,7 @@ def kpis_page(
         try:
             first, last = _period(start, end)
             weights, customised = parse_weights(request)
-            extra = _completeness(state, region)
+            extra, years = analytics_columns(state, region, first, last)
             chain_rows = chain_ranking(
                 session,
                 actor,
@@ -153,7 +221,7 @@ def kpis_page(
                 chain_ids=chains,
                 extra=extra,
             ).to_dicts()
-            unit_weights = {k: v for k, v in weights.items() if k != COMPLETENESS}
+            unit_weights = {k: v for k, v in weights.items() if k not in ANALYTICS_WEIGHTS}
             if any(unit_weights.values()):
                 unit_rows = unit_ranking(
                     session,
@@ -176,6 +244,10 @@ def kpis_page(
             unit_rows=unit_rows,
             chain_columns=CHAIN_COLUMNS,
             unit_columns=UNIT_COLUMNS,
+            weight_columns=WEIGHT_COLUMNS,
+            chain_groups=column_groups(CHAIN_COLUMNS),
+            unit_groups=column_groups(UNIT_COLUMNS),
+            years=years,
             weights=weights,
             customised=customised,
             weight_prefix=WEIGHT_PREFIX,
