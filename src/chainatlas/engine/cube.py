@@ -25,9 +25,15 @@ def ranked_assignments(assignments: ibis.Table, enterprises: ibis.Table) -> ibis
     """Assignments with each firm's national rank by registered capital within its node."""
     sizes = enterprises.select("uscc", "registered_capital", "deregistered")
     joined = assignments.drop("national_rank").left_join(sizes, "uscc")
+    # deregistered firms last: the active firms' ranks run 1, 2, 3 … without gaps, as on a
+    # warehouse holding only them
     window = ibis.window(
         group_by=[joined.chain_id, joined.node_id],
-        order_by=[ibis.desc(joined.registered_capital.fill_null(0)), joined.uscc],
+        order_by=[
+            joined.deregistered.notnull(),
+            ibis.desc(joined.registered_capital.fill_null(0)),
+            joined.uscc,
+        ],
     )
     rank = ibis.ifelse(
         joined.deregistered.isnull(), ibis.row_number().over(window) + 1, ibis.null()
