@@ -46,3 +46,34 @@ def test_every_industry_code_has_a_name(chain_id: str) -> None:
     names = industry_code_names()
     codes = {c for n in ATLAS[chain_id].nodes for c in n.industry_codes}
     assert codes <= set(names), sorted(codes - set(names))
+
+
+@pytest.mark.parametrize("chain_id", sorted(ATLAS))
+def test_keywords_are_specific_enough_to_match_as_substrings(chain_id: str) -> None:
+    # keywords match anywhere in the text: a two-letter Latin keyword or a bare number would
+    # hit inside unrelated words and figures, and an exclusion that is also the node's own
+    # keyword would cancel itself
+    for node in ATLAS[chain_id].nodes:
+        positive = set(node.include) | set(node.products)
+        assert not positive & set(node.exclude), node.id
+        for word in positive | set(node.exclude):
+            assert not word.strip().isdigit(), (node.id, word)
+            assert not (word.isascii() and len(word.replace(" ", "")) < 3), (node.id, word)
+
+
+def test_nodes_that_trade_list_a_wholesale_or_retail_class() -> None:
+    # the classifier keeps goods named in trade-only clauses for nodes whose classes include
+    # wholesale or retail (GB/T 4754 divisions 51, 52): those nodes must declare them
+    trading = {
+        ("biomedicine", "pharma_distribution"),
+        ("biomedicine", "retail_pharmacy"),
+        ("tcm_ethnic_medicine", "pharma_wholesale_logistics"),
+        ("tcm_ethnic_medicine", "tcm_retail_pharmacy"),
+        ("sugarcane", "sugar_trade_logistics"),
+        ("sugarcane", "cane_agri_inputs"),
+        ("rice_grain_oil", "rice_agri_inputs"),
+        ("rice_grain_oil", "grain_trading"),
+    }
+    for chain_id, node_id in trading:
+        codes = ATLAS[chain_id].node(node_id).industry_codes
+        assert any(c[:2] in ("51", "52") for c in codes), (chain_id, node_id)

@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from tests.briefing.conftest import LOCAL_PLAN
 
 from chainatlas.atlas import Chain
 from chainatlas.briefing import pack as P
@@ -108,7 +109,8 @@ def test_problem_list(sugarcane: Chain, diagnosis: Diagnosis) -> None:
     assert all(k == "弱链" for k in kinds[first_missing:] if k != "缺链")
     milling = frame.row(by_predicate=pl.col("node_id") == "raw_sugar_milling", named=True)
     assert milling["status"] == "弱链" and milling["actions"] == "补链"
-    assert milling["firm_count"] == 4
+    # the firms planned on milling; refineries whose scopes mention 原糖回溶 stay on refining
+    assert milling["firm_count"] == LOCAL_PLAN["raw_sugar_milling"]
     assert "上游「糖料蔗种植" in milling["known"] and "链条在此断开" in milling["known"]
     machinery = frame.row(by_predicate=pl.col("node_id") == "cane_machinery", named=True)
     assert machinery["known"] == "本地无该环节企业；全国40家"
@@ -149,7 +151,11 @@ def test_problem_list_with_supply_evidence(sugarcane: Chain, diagnosis: Diagnosi
     frame = P.problem_list(d, sugarcane)
     milling = frame.row(by_predicate=pl.col("node_id") == "raw_sugar_milling", named=True)
     assert milling["local_sourcing_rate"] == 0.1
-    assert "；供应关系印证断链：本地采购该环节产品20笔，本地配套率10%；本地4家" in milling["known"]
+    local = LOCAL_PLAN["raw_sugar_milling"]
+    assert (
+        f"；供应关系印证断链：本地采购该环节产品20笔，本地配套率10%；本地{local}家"
+        in milling["known"]
+    )
     last = frame.row(frame.height - 1, named=True)
     assert last["kind"] == "单一来源依赖" and last["node"] == "精制糖"
     assert last["known"] == "本地采购该环节产品8笔，75%来自供应商某糖业公司"

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from chainatlas.atlas import load_atlas
 from chainatlas.classify import ASSIGNMENT_SCHEMA, build_vocabulary, classify
+from chainatlas.settings import ClassifyWeights
 
 VOCAB = build_vocabulary({"sugarcane": load_atlas()["sugarcane"]})
 
@@ -275,3 +276,79 @@ def test_splitting_over_threads_changes_nothing(picks: list[int], threads: int) 
     keys = [(order[u], n) for u, n in one.select("uscc", "node_id").rows()]
     node_rank = {n: i for i, n in enumerate(VOCAB.nodes["node_id"])}
     assert keys == sorted(keys, key=lambda k: (k[0], node_rank[k[1]]))
+
+
+def run_all_nodes(
+    rows: list[tuple[str, str | None, str | None, str | None]],
+) -> dict[str, set[str]]:
+    """Assignments with the side-activity rules switched off: every node the evidence reaches."""
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "uscc": pl.String,
+            "industry_code": pl.String,
+            "business_scope": pl.String,
+            "products": pl.String,
+        },
+        orient="row",
+    )
+    out: dict[str, set[str]] = {}
+    for r in classify(frame, VOCAB, ClassifyWeights(ancillary_max=0.0)).iter_rows(named=True):
+        out.setdefault(r["uscc"], set()).add(r["node_id"])
+    return out
+
+
+def test_a_keyword_inside_a_longer_keyword_is_no_evidence_of_its_own() -> None:
+    got = run_all_nodes(
+        [
+            # 甘蔗种植 (cane growing) inside 甘蔗种植机 (a planting machine): machinery only
+            ("machine", None, "甘蔗种植机研发制造", None),
+            ("twice", None, "甘蔗种植机制造；甘蔗种植机销售", None),
+            # one occurrence stands outside the longer keyword: it counts
+            ("both", None, "甘蔗种植机制造；甘蔗种植", None),
+        ]
+    )
+    assert got["machine"] == {"cane_machinery"}
+    assert got["twice"] == {"cane_machinery"}
+    assert got["both"] == {"cane_machinery", "cane_planting"}
+
+
+def test_the_vocabulary_knows_which_keywords_sit_inside_longer_ones() -> None:
+    ids = VOCAB.pattern_ids
+    contained = set(VOCAB.contained.select("kw_id", "container_id", "times").iter_rows())
+    assert (ids["甘蔗种植"], ids["甘蔗种植机"], 1) in contained
+    assert not any(c == k for k, c, _ in contained)
+    trade = VOCAB.lookup.trade_keyword
+    assert trade[ids["糖蜜批发"]] and not trade[ids["白砂糖"]]
+
+
+def test_goods_named_only_in_a_trade_clause_are_traded_not_made() -> None:
+    got = run(
+        [
+            # the goods are listed before 批发 / 零售 / 制售 and nothing in the clause is made
+            ("trader", "1340", "白砂糖、赤砂糖、糖蜜批发；普通货物仓储服务", None),
+            ("shop", None, "糖果、巧克力、饼干零售", None),
+            ("juice_bar", None, "现榨甘蔗汁、奶茶制售", None),
+            # a clause that also names production is no trade-only clause
+            ("mill", None, "白砂糖、赤砂糖生产、销售", None),
+            # a node whose industry classes include wholesale (化肥批发) trades as its business
+            ("inputs", None, "甘蔗专用肥、除草剂批发零售", None),
+        ]
+    )
+    assert set(got["trader"]) == {"sugar_trade_logistics"}  # 糖蜜批发 is the trade itself
+    assert "shop" not in got and "juice_bar" not in got
+    assert set(got["mill"]) == {"raw_sugar_milling"}
+    assert set(got["inputs"]) == {"cane_agri_inputs"}
+
+
+def test_a_lone_mention_falls_only_to_an_assignment_at_least_as_well_supported() -> None:
+    got = run(
+        [
+            # 1340 agrees with milling and refining alike: the lone 冰糖 is a side line
+            ("mill", "1340", "甘蔗制糖；白砂糖生产；冰糖", None),
+            # 6820 (insurance) agrees with the lone insurance mention only: it stays
+            ("insurer", "6820", "糖料蔗价格指数保险；甘蔗种植；原料蔗", None),
+        ]
+    )
+    assert set(got["mill"]) == {"raw_sugar_milling"}
+    assert set(got["insurer"]) == {"cane_insurance", "cane_planting"}

@@ -4,27 +4,33 @@ Evidence per (enterprise, chain, node):
 - a node keyword (include or product) found in `products` weighs `product_keyword`,
   found in `business_scope` weighs `scope_keyword`; distinct keywords combine by noisy-or
   (1 − Π(1 − wᵢ)), so more independent evidence raises the score without passing 1;
-- an exclude keyword of the node voids the keyword occurrences it contains (白砂糖批发 ⊃
-  白砂糖); one standing apart (糖果 beside 白砂糖) voids a node resting on one keyword;
+- the longest keyword names the business: an occurrence inside a longer keyword (of any
+  node, or an exclude phrase) is no evidence of its own (冷藏车 in 冷藏车运输, 光刻胶 in
+  彩色光刻胶, 冷库 in 冷库维修) — counted per field, not located;
+- an exclude keyword standing apart (糖果 beside 白砂糖) voids a node resting on one keyword;
 - the firm's industry code among the node's codes adds `code_agrees` to keyword evidence;
+- goods named only in trade-only clauses of the scope (文具用品、复印纸零售) are traded, not
+  made: an assignment resting on such business-scope keywords alone is dropped, unless a
+  keyword names the trade itself (药品批发) or the node lists a wholesale or retail class;
 - text outranks codes: a firm with no keyword evidence on any chain is assigned by its code
   alone (`code_only`) to a node that declares the code as defining (a class whose whole
   content is the node, e.g. 0133 糖料种植) and is the only such node of its chain. Broad
   classes (7452 检测服务) never assign on their own.
 - the most specific node wins: a firm placed on a child node (MCU design) is not also placed
   on its parent (chip design);
-- a lone mention is ancillary: an assignment resting on a single business-scope keyword
-  (score ≤ `ancillary_max`) is dropped when the same firm has a stronger assignment —
-  scopes list licensed side activities (药品批发, 低温仓储, 粮食收购) beside the main
-  business, and the main business is what places a firm on a chain; when a firm has only
-  lone mentions, the one named first wins.
+- a lone mention is ancillary: an assignment resting on a single business-scope keyword is
+  dropped when another assignment of the same firm is at least as well supported on keywords
+  and on the industry code and better on one — scopes list licensed side activities (药品批发,
+  低温仓储, 中药材收购) beside the main business, and the main business is what places a firm
+  on a chain; when a firm has only lone mentions, the one named first wins.
 Assignments below `min_score` are dropped. One firm may sit on several nodes.
 
 How it runs: one Aho-Corasick pass per text column (Polars `str.extract_many`), hits cast to
 keyword ids through an Enum, then every rule on integer numpy arrays sorted by one packed key
 (row, node, keyword): grouping is a scan over sorted keys, joins are CSR gathers or binary
-searches. Only the few firms an exclusion touches are rescanned with positions, and strings
-are built only for the assignments kept. Firms are independent, so a large frame is split
+searches. Only the few firms an exclusion touches are rescanned with positions, only the
+scopes of firms whose evidence may be traded goods are split into clauses, and strings are
+built only for the assignments kept. Firms are independent, so a large frame is split
 into contiguous row ranges classified in parallel threads (Polars, numpy and pyarrow release
 the GIL); the output is the same for any split.
 """
@@ -43,6 +49,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from chainatlas.classify.vocabulary import TRADE_VERBS as VOCABULARY_TRADE_VERBS
 from chainatlas.classify.vocabulary import Lookup, Vocabulary
 from chainatlas.settings import ClassifyWeights
 
@@ -62,6 +69,57 @@ METHODS = ("code", "keyword", "keyword+code")  # method ids 0, 1, 2
 # thread, splitting costs more than it saves when the other core is busy
 MIN_ROWS_PER_THREAD = 200_000
 _NOT_FOUND = 1 << 30
+# a clause of the business scope that names one of these and none of WORK_VERBS only trades
+# the goods it lists; clauses end at these marks
+TRADE_VERBS = list(VOCABULARY_TRADE_VERBS)
+WORK_VERBS = [
+    "生产",
+    "制造",
+    "加工",
+    "研发",
+    "研制",
+    "开发",
+    "种植",
+    "养殖",
+    "培育",
+    "繁育",
+    "育苗",
+    "开采",
+    "采伐",
+    "冶炼",
+    "提取",
+    "制作",
+    "制备",
+    "组装",
+    "装配",
+    "改装",
+    "设计",
+    "施工",
+    "安装",
+    "维修",
+    "修理",
+    "服务",
+    "运输",
+    "仓储",
+    "配送",
+    "回收",
+    "检测",
+    "检验",
+    "压榨",
+    "精炼",
+    "烘干",
+    "屠宰",
+    "印刷",
+    "处理",
+    "利用",
+    "运营",
+    "经营",
+    "建设",
+    "培训",
+    "咨询",
+    "推广",
+]
+CLAUSE_BREAK = "[；;。\\n]"
 
 
 def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,21 +213,59 @@ def _scan(frame: pl.DataFrame, vocab: Vocabulary, packing: _Packing) -> _Scan:
         row = np.repeat(all_rows, lists.list.len().fill_null(0).to_numpy())
         occurrences.append((row, kw))
         base = (row << packing.row_shift) | int(field == packing.heavier)
+        inside = _inside_longer(row, kw, lookup)
         single = lookup.kw_single[kw]
-        if single.all():
+        if single.all() and not inside.any():
             bases.append(base)
             pairs.append(lookup.kw_first_pair[kw])
             continue
-        bases.append(base[single])
-        pairs.append(lookup.kw_first_pair[kw[single]])
+        one = np.flatnonzero(single)
+        field_pairs = [lookup.kw_first_pair[kw[one]]]
+        owners = [one]
         # keywords of several nodes (or include here, exclude there): one key per pair
         several = np.flatnonzero(~single)
         hit, at = _ranges(lookup.kw_start[kw[several]], lookup.kw_start[kw[several] + 1])
-        bases.append(base[several[hit]])
-        pairs.append(lookup.kw_pairs[at])
+        field_pairs.append(lookup.kw_pairs[at])
+        owners.append(several[hit])
+        pair, owner = np.concatenate(field_pairs), np.concatenate(owners)
+        # an occurrence inside a longer keyword is no positive evidence; exclusions still act
+        keep = ~inside[owner] | lookup.pair_exclude[pair]
+        bases.append(base[owner[keep]])
+        pairs.append(pair[keep])
     pair = np.concatenate(pairs)
     packed = np.concatenate(bases) | (pair << 1)
     return _Scan(packed, lookup.pair_exclude[pair], occurrences)
+
+
+def _inside_longer(row: np.ndarray, kw: np.ndarray, lookup: Lookup) -> np.ndarray:
+    """Per occurrence (row, keyword id) of one text field: whether every occurrence of that
+    keyword in the field lies inside an occurrence of a longer keyword — counted, not located:
+    a keyword found n times where its containers account for at least n of its occurrences
+    (冷藏车 twice, 冷藏车运输 twice) is void; one standing outside them all still counts."""
+    inside = np.zeros(len(kw), dtype=bool)
+    container = lookup.is_container_kw[kw]
+    if not container.any():
+        return inside
+    # only rows where some longer keyword occurs at all
+    with_container = np.zeros(int(row[-1]) + 1, dtype=bool)
+    with_container[row[container]] = True
+    involved = np.flatnonzero(with_container[row] & (lookup.has_container[kw] | container))
+    keys, first_of, counts = np.unique(
+        (row[involved] << 16) | kw[involved], return_inverse=True, return_counts=True
+    )
+    # each (row, longer keyword) accounts for its count × times occurrences of each shorter one
+    longer = np.flatnonzero(lookup.is_container_kw[keys & 0xFFFF])
+    longer_kw = keys[longer] & 0xFFFF
+    owner, index = _ranges(lookup.contains_start[longer_kw], lookup.contains_start[longer_kw + 1])
+    found, at = _present(keys, ((keys[longer] >> 16)[owner] << 16) | lookup.contains_kw[index])
+    covered = np.bincount(
+        at[found],
+        (counts[longer][owner] * lookup.contains_times[index])[found],
+        minlength=len(keys),
+    )
+    void = covered >= counts
+    inside[involved] = void[first_of]
+    return inside
 
 
 def _spans(frame: pl.DataFrame, rows: np.ndarray, scan: _Scan, vocab: Vocabulary) -> pl.DataFrame:
@@ -344,6 +440,7 @@ class _Evidence:
     group_key: np.ndarray  # _firm_node key, per group (sorted, unique)
     group_start: np.ndarray  # offsets into kw, length n_groups + 1
     kw_score: np.ndarray  # noisy-or of the group's keywords
+    scope_only: np.ndarray  # per group: every keyword was found in the business scope alone
 
 
 def _keyword_evidence(
@@ -356,7 +453,7 @@ def _keyword_evidence(
     that occurrence only; one that stands apart (糖果 beside 白砂糖) marks the text as the
     confusable trade and cancels the node's keyword evidence when that evidence is a single
     keyword. A keyword found several times or in both fields counts once, with its larger
-    weight, and one found only inside a longer keyword of the same node (糖仓储 in 食糖仓储)
+    weight, and one found only inside a longer keyword (糖仓储 in 食糖仓储, 光刻胶 in 彩色光刻胶)
     not at all.
     """
     lookup = vocab.lookup
@@ -366,18 +463,13 @@ def _keyword_evidence(
     # the last key of a (row, pair) run carries the run's largest weight
     last = np.r_[(packed[1:] >> 1) != (packed[:-1] >> 1), True] if len(packed) else packed > 0
     heavy = (packed[last] & 1).astype(bool)
+    if packing.heavier == 0:
+        in_products = heavy
+    else:  # the first key of a run is in products when any of its occurrences is
+        first = np.r_[True, last[:-1]] if len(packed) else last
+        in_products = (packed[first] & 1) == 0
     distinct = packed[last] >> 1  # row and pair
     pair = distinct & ((1 << lookup.pair_bits) - 1)
-    containers = lookup.is_container[pair]
-    if containers.any():
-        owner, index = _ranges(
-            lookup.nested_start[pair[containers]], lookup.nested_start[pair[containers] + 1]
-        )
-        shadowed = (distinct[containers] - pair[containers])[owner] + lookup.nested_pair[index]
-        found, at = _present(distinct, shadowed)
-        keep = np.ones(len(distinct), dtype=bool)
-        keep[at[found]] = False
-        distinct, pair, heavy = distinct[keep], pair[keep], heavy[keep]
     key = _firm_node(distinct >> lookup.pair_bits, lookup.pair_node[pair], lookup)
     kw = lookup.pair_kw[pair]
     starts = _group_starts(key)
@@ -389,7 +481,8 @@ def _keyword_evidence(
         field_weight[1 - packing.heavier],
         field_weight[packing.heavier],
     )
-    return _Evidence(kw, key[starts], np.r_[starts, len(key)], kw_score)
+    n_products = np.add.reduceat(in_products.astype(np.int64), starts) if len(starts) else size
+    return _Evidence(kw, key[starts], np.r_[starts, len(key)], kw_score, n_products == 0)
 
 
 @dataclass
@@ -449,6 +542,69 @@ def _assign(
     return both.take(np.argsort(_firm_node(both.row, both.node, lookup), kind="stable"))
 
 
+def _without_traded_goods(
+    out: _Assigned, evidence: _Evidence, frame: pl.DataFrame, vocab: Vocabulary
+) -> _Assigned:
+    """A good the business scope names only in clauses that trade it (文具用品、复印纸零售;
+    白砂糖、赤砂糖、糖蜜批发; 药品批发（化学药制剂、中成药）) is sold there, not made: an
+    assignment resting on business-scope keywords alone, none of them named outside such
+    clauses, is dropped. A trade keyword (药品批发, 食糖批发) is the business itself and keeps
+    its assignment, and so does a node whose industry classes include wholesale or retail
+    (农资, 医药批发); a clause that also names work (生产、销售) is no trade-only clause."""
+    lookup = vocab.lookup
+    # nodes that list a wholesale or retail class trade their goods as their business
+    text_only = np.flatnonzero((out.group >= 0) & ~lookup.node_trades[out.node])
+    which = text_only[evidence.scope_only[out.group[text_only]]]
+    if not len(which):
+        return out
+    group = out.group[which]
+    owner, index = _ranges(evidence.group_start[group], evidence.group_start[group + 1])
+    words = evidence.kw[index]
+    trade = np.bincount(owner, lookup.trade_keyword[words], minlength=len(which)) > 0
+    owner_of = np.flatnonzero(~trade)
+    pick = ~trade[owner]
+    owner, words = np.searchsorted(owner_of, owner[pick]), words[pick]
+    which = which[owner_of]
+    if not len(which):
+        return out
+    # only firms whose scope names a trade at all can have a trade-only clause
+    rows = np.unique(out.row[which])
+    scope = frame.get_column("business_scope").gather(rows).fill_null("")
+    trading = scope.str.contains_any(TRADE_VERBS).to_numpy()
+    if not trading.any():
+        return out
+    rows, scope = rows[trading], scope.filter(trading)
+    at_trading, text_of = _present(rows, out.row[which])
+    pick = at_trading[owner]
+    owner, words = owner[pick], words[pick]
+    clause = pl.element()
+    trade_only = clause.str.contains_any(TRADE_VERBS) & ~clause.str.contains_any(WORK_VERBS)
+    kept = (
+        scope.str.replace_all(CLAUSE_BREAK, "；")
+        .str.split("；")
+        .list.eval(clause.filter(~trade_only))
+        .list.join("；")
+    )
+    named = (
+        pl.DataFrame(
+            {
+                "owner": owner,
+                "text": kept.gather(text_of[owner]),
+                "word": pl.Series(vocab.patterns).gather(words),
+            }
+        )
+        .group_by("owner")
+        .agg(pl.col("text").str.contains(pl.col("word"), literal=True).any())
+    )
+    outside = np.ones(len(which), dtype=bool)
+    outside[named["owner"].to_numpy()] = named["text"].to_numpy()
+    # keywords with Latin letters match case-insensitively: not checked here, they keep theirs
+    outside[np.unique(owner[lookup.pattern_ascii[words]])] = True
+    keep = np.ones(len(out.row), dtype=bool)
+    keep[which[~outside]] = False
+    return out.take(keep)
+
+
 def _most_specific(out: _Assigned, lookup: Lookup) -> _Assigned:
     """A child's firm is not also its parent's."""
     parent = lookup.parent_of[out.node]
@@ -472,28 +628,60 @@ def _per_row(out: _Assigned) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(np.maximum.reduceat(out.score, starts), counts), np.repeat(counts, counts)
 
 
-def _without_side_activities(
-    out: _Assigned,
-    evidence: _Evidence,
-    frame: pl.DataFrame,
-    vocab: Vocabulary,
-    weights: ClassifyWeights,
-) -> _Assigned:
-    """Lone mentions beside a stronger assignment are dropped; among a firm's lone mentions
-    only, the one named first is kept: registry clerks list the main business first and
-    licensed side activities after it."""
-    best, _ = _per_row(out)
-    out = out.take(~((out.score <= weights.ancillary_max) & (out.score < best)))
-    best, count = _per_row(out)
-    only_lone = (best <= weights.ancillary_max) & (count > 1)
-    if not only_lone.any():
-        return out
-    lone = out.take(only_lone)
-    # the keywords that count for each lone (row, node), whatever placed it
-    found, at = _present(evidence.group_key, _firm_node(lone.row, lone.node, vocab.lookup))
-    entry = np.flatnonzero(found)
-    owner, index = _ranges(evidence.group_start[at[entry]], evidence.group_start[at[entry] + 1])
-    rows = lone.row[entry][owner]
+def _row_max(values: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Per assignment, the largest of `values` over its firm (rows sorted)."""
+    starts = _group_starts(row)
+    if not len(starts):
+        return values
+    return np.repeat(np.maximum.reduceat(values, starts), np.diff(np.r_[starts, len(row)]))
+
+
+def _lone(
+    out: _Assigned, evidence: _Evidence, weights: ClassifyWeights
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each assignment's keyword score (0 when placed by code alone) and whether it rests on
+    a lone mention: keyword evidence no stronger than one business-scope keyword."""
+    has_text = out.group >= 0
+    kw = np.zeros(len(out.group))
+    kw[has_text] = evidence.kw_score[out.group[has_text]]
+    return kw, has_text & (kw <= weights.ancillary_max)
+
+
+def _dominated_lone(out: _Assigned, evidence: _Evidence, weights: ClassifyWeights) -> np.ndarray:
+    """Lone mentions (one business-scope keyword) that another assignment of the firm beats on
+    keywords while matching it on the industry code, or matches on keywords and beats on the
+    code. A code that agrees with both says nothing about which is the main business."""
+    kw, lone = _lone(out, evidence, weights)
+    agrees = out.method == 2
+    if not lone.any():
+        return lone
+    best = _row_max(kw, out.row)
+    best_agreeing = _row_max(np.where(agrees, kw, -1.0), out.row)
+    dominated = lone & np.where(agrees, best_agreeing > kw, (best > kw) | (best_agreeing >= kw))
+    return dominated
+    kept = np.flatnonzero(~dominated & (out.group >= 0))
+    owner, index = _ranges(
+        evidence.group_start[out.group[kept]], evidence.group_start[out.group[kept] + 1]
+    )
+    kept_keys = np.unique((out.row[kept][owner] << 16) | evidence.kw[index])
+    suspect = np.flatnonzero(dominated)
+    first_kw = evidence.kw[evidence.group_start[out.group[suspect]]]
+    shared, _ = _present(kept_keys, (out.row[suspect] << 16) | first_kw)
+    dominated[suspect[shared]] = False
+    return dominated
+
+
+def _positions(
+    out: _Assigned, which: np.ndarray, evidence: _Evidence, frame: pl.DataFrame, vocab: Vocabulary
+) -> np.ndarray:
+    """Where the text (主营产品, then 经营范围) first names each of the `which` assignments: the
+    smallest offset of any of its counted keywords; −1 for one placed by code alone."""
+    first = np.full(len(which), -1, dtype=np.int64)
+    has_text = out.group[which] >= 0
+    entry = np.flatnonzero(has_text)
+    group = out.group[which][entry]
+    owner, index = _ranges(evidence.group_start[group], evidence.group_start[group + 1])
+    rows = out.row[which][entry][owner]
     unique_rows, text_of = np.unique(rows, return_inverse=True)
     text = (
         frame[unique_rows]
@@ -525,18 +713,40 @@ def _without_side_activities(
             .alias("first")
         )
     )
-    first = np.full(len(lone.row), -1, dtype=np.int64)  # −1: no keyword, never kept
     first[position["entry"].to_numpy()] = position["first"].to_numpy()
-    placed = lone.take(first >= 0)
-    position_placed = first[first >= 0]
-    starts = _group_starts(placed.row)
-    row_first = np.repeat(
-        np.minimum.reduceat(position_placed, starts) if len(starts) else position_placed,
-        np.diff(np.r_[starts, len(placed.row)]),
-    )
+    return first
+
+
+def _named_first(out: _Assigned, which: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Which of the `which` assignments (sorted, with their text positions) its firm names
+    first among them."""
+    row = out.row[which]
+    return (first >= 0) & (first == _row_min(np.where(first >= 0, first, _NOT_FOUND), row))
+
+
+def _row_min(values: np.ndarray, row: np.ndarray) -> np.ndarray:
+    return -_row_max(-values, row)
+
+
+def _without_side_activities(
+    out: _Assigned,
+    evidence: _Evidence,
+    frame: pl.DataFrame,
+    vocab: Vocabulary,
+    weights: ClassifyWeights,
+) -> _Assigned:
+    """Lone mentions beside a stronger assignment are dropped; among a firm's lone mentions
+    only, the one named first is kept: registry clerks list the main business first and
+    licensed side activities after it."""
+    out = out.take(~_dominated_lone(out, evidence, weights))
+    _, lone = _lone(out, evidence, weights)
+    _, count = _per_row(out)
+    only_lone = (_row_max((~lone).astype(np.int8), out.row) == 0) & (count > 1)
+    if not only_lone.any():
+        return out
+    which = np.flatnonzero(only_lone)
     keep = np.ones(len(out.row), dtype=bool)
-    keep[np.flatnonzero(only_lone)] = False
-    keep[np.flatnonzero(only_lone)[first >= 0][position_placed == row_first]] = True
+    keep[which] = _named_first(out, which, _positions(out, which, evidence, frame, vocab))
     return out.take(keep)
 
 
@@ -596,6 +806,7 @@ def _classify_part(
         .to_numpy()
     )
     out = _assign(code_idx, evidence, lookup, weights)
+    out = _without_traded_goods(out, evidence, frame, vocab)
     out = _most_specific(out, lookup)
     out = _without_side_activities(out, evidence, frame, vocab, weights)
     return _named(out, evidence, code_idx, frame, vocab)

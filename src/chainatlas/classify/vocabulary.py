@@ -6,6 +6,7 @@ on millions of rows stays on integer columns; strings come back only for the out
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +16,26 @@ import polars as pl
 import pyarrow as pa
 
 from chainatlas.atlas.model import Chain
+
+# a keyword naming one of these (药品批发, 碳酸钙销售, 稻谷收购, 塔吊租赁) is a business dealing
+# in goods made elsewhere: trade, hire, or serving them over the counter (堂食, 现制现售)
+TRADE_VERBS = [
+    "零售",
+    "批发",
+    "销售",
+    "经销",
+    "购销",
+    "分销",
+    "代销",
+    "收购",
+    "贸易",
+    "租赁",
+    "出租",
+    "堂食",
+    "外卖",
+    "小餐饮",
+    "制售",
+]
 
 
 @dataclass(frozen=True)
@@ -28,8 +49,11 @@ class Vocabulary:
     codes:    industry_code, node_idx, defining (the code alone places a firm on the node),
               unique_in_chain (it is the only node of its chain defined by that code)
     parents:  node_idx (a child), parent_idx
-    nested:   node_idx, kw_id, container_id — a node keyword found inside a longer keyword of
-              the same node adds no evidence of its own (糖仓储 in 食糖仓储)
+    contained: kw_id, container_id, times — a positive keyword found `times` times (overlapping)
+              inside a longer keyword: the longest keyword names the business, so an occurrence
+              inside the longer one is no evidence of its own (糖仓储 in 食糖仓储, 冷藏车 in
+              冷藏车运输, 光刻胶 in 彩色光刻胶, 驱动芯片 in 显示驱动芯片, 冷库 in the exclude
+              phrase 冷库维修)
     """
 
     patterns: list[str]
@@ -37,7 +61,7 @@ class Vocabulary:
     keywords: pl.DataFrame
     codes: pl.DataFrame
     parents: pl.DataFrame
-    nested: pl.DataFrame
+    contained: pl.DataFrame
 
     @property
     def pattern_ids(self) -> dict[str, int]:
@@ -57,8 +81,9 @@ class Lookup:
     exclude) order, so that sorting by pair id groups by node and orders each node's keywords.
     keyword → pairs is CSR: the pairs of keyword k are `kw_pairs[kw_start[k]:kw_start[k + 1]]`;
     `kw_first_pair` is the first of them, enough for keywords of one pair (most of them).
-    `nested_start` / `nested_pair` list, by container pair, the pairs it shadows (a node keyword
-    inside a longer keyword of the same node); `is_container` flags those container pairs.
+    `contains_start` / `contains_kw` / `contains_times` list, by keyword, the shorter positive
+    keywords inside it and how many times; `has_container` / `is_container_kw` flag keywords
+    found inside a longer one / containing a shorter one.
     `pattern_bytes` is each keyword's length in UTF-8 bytes (an ASCII case-insensitive match
     has the keyword's length). `code_categories` is an Enum over the known industry codes; a code's physical index c
     (unknown codes: `len(codes)`) indexes `code_agrees[node, c]` and the CSR `code_only_start` /
@@ -83,9 +108,11 @@ class Lookup:
     kw_pairs: np.ndarray
     kw_first_pair: np.ndarray
     kw_single: np.ndarray
-    is_container: np.ndarray
-    nested_start: np.ndarray
-    nested_pair: np.ndarray
+    has_container: np.ndarray
+    is_container_kw: np.ndarray
+    contains_start: np.ndarray
+    contains_kw: np.ndarray
+    contains_times: np.ndarray
     parent_of: np.ndarray
     code_categories: pl.Enum
     evidence_words: pa.Array
@@ -93,6 +120,9 @@ class Lookup:
     code_agrees: np.ndarray
     code_only_start: np.ndarray
     code_only_node: np.ndarray
+    trade_keyword: np.ndarray  # per keyword: it names a trade (TRADE_VERBS)
+    pattern_ascii: np.ndarray  # per keyword: it has Latin letters (matched case-insensitively)
+    node_trades: np.ndarray  # per node: it lists a wholesale or retail class (GB/T 4754 51, 52)
 
 
 def _csr(keys: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -116,24 +146,8 @@ def _lookup(vocab: Vocabulary) -> Lookup:
     kw_first_pair = np.zeros(n_kw, dtype=np.int64)
     has_pairs = np.diff(kw_start) > 0
     kw_first_pair[has_pairs] = kw_pairs[kw_start[:-1][has_pairs]]
-    # pair id of each positive (node, keyword)
-    positive_pair = {
-        (node, kw): i
-        for i, (node, kw, exclude) in enumerate(
-            pairs.select("node_idx", "kw_id", "exclude").iter_rows()
-        )
-        if not exclude
-    }
-    nested = [
-        (positive_pair[(node, container)], positive_pair[(node, kw)])
-        for node, kw, container in vocab.nested.iter_rows()
-    ]
-    container_pair = np.array([c for c, _ in nested], dtype=np.int64)
-    nested_start, nested_pair = _csr(
-        container_pair, np.array([k for _, k in nested], dtype=np.int64), n_pairs
-    )
-    is_container = np.zeros(n_pairs, dtype=bool)
-    is_container[container_pair] = True
+    container_kw = _int64(vocab.contained["container_id"])
+    contains_start, contains_order = _csr(container_kw, np.arange(len(container_kw)), n_kw)
     parent_of = np.full(n_nodes, -1, dtype=np.int64)
     parent_of[vocab.parents["node_idx"].to_numpy()] = vocab.parents["parent_idx"].to_numpy()
     codes = vocab.codes
@@ -168,9 +182,11 @@ def _lookup(vocab: Vocabulary) -> Lookup:
         kw_pairs=kw_pairs,
         kw_first_pair=kw_first_pair,
         kw_single=np.diff(kw_start) == 1,
-        is_container=is_container,
-        nested_start=nested_start,
-        nested_pair=nested_pair,
+        has_container=np.isin(np.arange(n_kw), _int64(vocab.contained["kw_id"])),
+        is_container_kw=np.diff(contains_start) > 0,
+        contains_start=contains_start,
+        contains_kw=_int64(vocab.contained["kw_id"])[contains_order],
+        contains_times=_int64(vocab.contained["times"])[contains_order],
         parent_of=parent_of,
         code_categories=code_categories,
         evidence_words=pa.array(
@@ -180,6 +196,33 @@ def _lookup(vocab: Vocabulary) -> Lookup:
         code_agrees=code_agrees,
         code_only_start=code_only_start,
         code_only_node=code_only_node,
+        node_trades=np.isin(
+            np.arange(n_nodes),
+            codes.filter(pl.col("industry_code").str.contains("^5[12]"))["node_idx"].to_numpy(),
+        ),
+        pattern_ascii=np.array([any("A" <= c <= "Z" for c in p) for p in vocab.patterns]),
+        trade_keyword=np.array(
+            [any(v in p for v in TRADE_VERBS) for p in vocab.patterns], dtype=np.float64
+        ),
+    )
+
+
+def _contained(patterns: list[str], positive: set[int]) -> pl.DataFrame:
+    """Positive keywords found inside longer keywords — positive ones, or exclude phrases, which
+    name a confusable context (冷库 in 冷库维修, 疫苗 in 兽用疫苗): kw_id, container_id, times."""
+    words = [patterns[i] for i in sorted(positive)]
+    found = pl.Series(patterns).str.extract_many(words, overlapping=True).to_list()
+    ids = {w: i for i, w in enumerate(patterns)}
+    rows = [
+        (ids[shorter], container, times)
+        for container, inside in enumerate(found)
+        for shorter, times in Counter(inside).items()
+        if ids[shorter] != container
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={"kw_id": pl.UInt32, "container_id": pl.UInt32, "times": pl.UInt32},
+        orient="row",
     )
 
 
@@ -228,21 +271,6 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
             "unique_in_chain"
         )
     ).drop("chain_id")
-    positive = keywords.filter(~pl.col("exclude")).select("node_idx", "kw_id").unique()
-    word_frame = pl.DataFrame(
-        {"kw_id": pl.Series(range(len(patterns)), dtype=pl.UInt32), "word": patterns}
-    )
-    with_words = positive.join(word_frame, on="kw_id")
-    nested = (
-        with_words.join(
-            with_words.rename({"kw_id": "container_id", "word": "container"}), on="node_idx"
-        )
-        .filter(
-            (pl.col("kw_id") != pl.col("container_id"))
-            & pl.col("container").str.contains(pl.col("word"), literal=True)
-        )
-        .select("node_idx", "kw_id", "container_id")
-    )
     return Vocabulary(
         patterns=patterns,
         nodes=pl.DataFrame(
@@ -257,5 +285,5 @@ def build_vocabulary(atlas: Mapping[str, Chain]) -> Vocabulary:
         parents=pl.DataFrame(
             parent_rows, schema={"node_idx": pl.UInt32, "parent_idx": pl.UInt32}, orient="row"
         ),
-        nested=nested,
+        contained=_contained(patterns, set(keywords.filter(~pl.col("exclude"))["kw_id"].to_list())),
     )
