@@ -213,6 +213,36 @@ def ingest_links(
 
 
 @app.command()
+def build(
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="输入目录 / input directory (enterprises, supply_links Parquet)"
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出目录 / output directory")],
+    engine: Annotated[str, typer.Option("--engine", help="duckdb | spark")] = "duckdb",
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master URL (默认 / default local[2])")
+    ] = None,
+) -> None:
+    """批处理：从 Parquet 构建归链、立方体与供应网络表 / batch build: assignments, cube and
+    supply-network tables from Parquet to Parquet, on DuckDB or Spark (docs/scaling.md)."""
+    from chainatlas.services.build import engine_named, run_build
+
+    with err_console.status(f"构建 / building ({engine})…"):
+        result = run_build(
+            engine_named(engine),
+            input,
+            output,
+            master=master,
+            atlas=_atlas(),
+            weights=settings().classify,
+        )
+    print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+@app.command()
 def reclassify() -> None:
     """模板变更后重新归链 / re-classify the whole warehouse after the atlas changed."""
     from chainatlas.services.diagnosis import open_warehouse
