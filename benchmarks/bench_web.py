@@ -2,7 +2,7 @@
 
     python benchmarks/bench_web.py --home benchmarks/out/net10m [--users 20] [--requests 400]
 
-Starts `chainatlas serve` (one process, as deployed) on the warehouse in --home with a
+Starts `chainatlas serve` (one process, as deployed; `--workers N` for more) on the warehouse in --home with a
 throwaway app database and a benchmark user, logs 20 clients in, warms the caches the pages
 read (one pass over every URL, timed and reported as the cold cost), then runs the measured
 mix with `--users` concurrent clients, each request on its own session's cookie:
@@ -212,6 +212,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--wrk", action="store_true", help="also measure with wrk")
     parser.add_argument("--seconds", type=int, default=15, help="per page, with --wrk")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (`chainatlas serve --workers`)"
+    )
     args = parser.parse_args()
     if not (args.home / "warehouse.duckdb").exists():
         raise SystemExit(f"no warehouse in {args.home}")
@@ -232,7 +235,9 @@ def main() -> None:
     )
     port = free_port()
     server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+        [*cli, "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
