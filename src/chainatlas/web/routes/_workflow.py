@@ -5,7 +5,7 @@ and the escalation of overdue cases on a chain office's page load."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,8 +13,10 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Path, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from chainatlas.accounts.models import User
 from chainatlas.accounts.roles import SCOPED_ROLES, Permission, Role, allows
@@ -72,6 +74,31 @@ def reraise_refusal(exc: UserError) -> None:
     """A refusal by the access rules is a 403 page, not a form error shown on the form."""
     if isinstance(exc, NotAllowed):
         raise exc
+
+
+def form_version(form: object) -> int | None:
+    """The row version a form carries (`version`), as the editor last saw it."""
+    return parse_id(getattr(form, "version", ""), "版本", "version")
+
+
+def apply_change(
+    request: Request,
+    user: User,
+    change: Callable[[Session, Actor], Any],
+    *,
+    done: str,
+    failed: Callable[[str, int], Response],
+) -> Response:
+    """Run one change in its own transaction, then 303 to `done`. A form error or a stale
+    edit shows the page again (`failed(message, 422 or 409)`) with nothing changed; a
+    refusal by the access rules is a 403."""
+    try:
+        with workflow_session(request, user) as (session, actor):
+            change(session, actor)
+    except UserError as exc:
+        reraise_refusal(exc)
+        return failed(message(request, exc), failure_status(exc))
+    return RedirectResponse(done, status_code=303)
 
 
 def is_scoped(actor: Actor) -> bool:

@@ -23,11 +23,12 @@ from chainatlas.errors import UserError
 from chainatlas.web.routes._cppcc import cppcc_context
 from chainatlas.web.routes._cppcc_meeting_form import parse_year
 from chainatlas.web.routes._workflow import (
+    apply_change,
     chain_choices,
     check_chain,
     failure_status,
+    form_version,
     message,
-    parse_id,
     require_anywhere,
     reraise_refusal,
     workflow_session,
@@ -196,22 +197,21 @@ def _change(
 ) -> Response:
     """Run one change; a conflict or a form error shows the plan again with the message
     (409 / 422) and what was typed, nothing changed; a refusal is a 403."""
-    try:
-        with workflow_session(request, user) as (session, actor):
-            version = parse_id(getattr(form, "version", ""), "版本", "version")
-            change(session, actor, version)
-    except UserError as exc:
-        reraise_refusal(exc)
-        return _plan_page(
+    return apply_change(
+        request,
+        user,
+        lambda session, actor: change(session, actor, form_version(form)),
+        done=f"/cppcc/plans/{plan_id}{anchor}",
+        failed=lambda error, status: _plan_page(
             request,
             user,
             plan_id,
-            error=message(request, exc),
-            status_code=failure_status(exc),
+            error=error,
+            status_code=status,
             section=section,
             posted=form.model_dump(),
-        )
-    return RedirectResponse(f"/cppcc/plans/{plan_id}{anchor}", status_code=303)
+        ),
+    )
 
 
 @router.post("/{plan_id}/edit", include_in_schema=False)

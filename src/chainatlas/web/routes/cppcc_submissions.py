@@ -51,10 +51,12 @@ from chainatlas.web.routes._cppcc_submissions import (
 from chainatlas.web.routes._workflow import (
     PAGE_SIZE,
     XLSX_TYPE,
+    apply_change,
     attachment,
     chain_choices,
     check_chain,
     failure_status,
+    form_version,
     message,
     parse_choice,
     parse_day,
@@ -625,22 +627,21 @@ def _act(
 ) -> Response:
     """Run one change; a conflict or a form error shows the page again with the message
     (409 / 422), the values typed and nothing changed; a refusal is a 403."""
-    try:
-        with workflow_session(request, user) as (session, actor):
-            version = parse_id(getattr(form, "version", ""), "版本", "version")
-            change(session, actor, version)
-    except UserError as exc:
-        reraise_refusal(exc)
-        return _record_page(
+    return apply_change(
+        request,
+        user,
+        lambda session, actor: change(session, actor, form_version(form)),
+        done=f"/cppcc/submissions/{submission_id}",
+        failed=lambda error, status: _record_page(
             request,
             user,
             submission_id,
-            error=message(request, exc),
-            status_code=failure_status(exc),
+            error=error,
+            status_code=status,
             failed=name,
             form=form.model_dump(),
-        )
-    return RedirectResponse(f"/cppcc/submissions/{submission_id}", status_code=303)
+        ),
+    )
 
 
 @router.post("/cppcc/submissions/{submission_id}/edit", include_in_schema=False)

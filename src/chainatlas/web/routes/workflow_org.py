@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,14 +22,12 @@ from chainatlas.accounts.service import list_users
 from chainatlas.errors import UserError
 from chainatlas.web.routes._workflow import (
     RowId,
+    apply_change,
     chain_choices,
     check_chain,
-    failure_status,
     is_scoped,
-    message,
     page_context,
     parse_id,
-    reraise_refusal,
     workflow_session,
 )
 from chainatlas.web.security import Analyst
@@ -128,16 +125,14 @@ def _change(
 ) -> Response:
     """Run one change, then back to the page (at `anchor`); a form error shows the page
     again with the message and nothing changed; a refusal is a 403."""
-    try:
-        with workflow_session(request, user) as (session, actor):
-            change(session, actor)
-    except UserError as exc:
-        reraise_refusal(exc)
-        return _page(
-            request, user, chain, error=message(request, exc), status_code=failure_status(exc)
-        )
     query = f"?chain={quote(chain, safe='')}" if chain else ""
-    return RedirectResponse(f"/org{query}{anchor}", status_code=303)
+    return apply_change(
+        request,
+        user,
+        change,
+        done=f"/org{query}{anchor}",
+        failed=lambda error, status: _page(request, user, chain, error=error, status_code=status),
+    )
 
 
 def _known_chain(request: Request, actor: Actor, chain_id: str) -> str:
