@@ -22,10 +22,12 @@ from chainatlas.errors import UserError
 from chainatlas.web.routes._workflow import (
     PAGE_SIZE,
     RowId,
+    apply_change,
     chain_choices,
     check_chain,
     escalate_overdue_cases,
     failure_status,
+    form_version,
     may_anywhere,
     message,
     page_context,
@@ -275,21 +277,15 @@ def _act(
 ) -> Response:
     """Run one change; a conflict or a form error shows the case page again with the
     message (409 / 422) and nothing changed; a refusal is a 403."""
-    try:
-        with workflow_session(request, user) as (session, actor):
-            version = parse_id(form.version, "版本", "version")
-            change(session, actor, version)
-    except UserError as exc:
-        reraise_refusal(exc)
-        return _case_page(
-            request,
-            user,
-            case_id,
-            error=message(request, exc),
-            status_code=failure_status(exc),
-            form=form.model_dump(),
-        )
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    return apply_change(
+        request,
+        user,
+        lambda session, actor: change(session, actor, form_version(form)),
+        done=f"/cases/{case_id}",
+        failed=lambda error, status: _case_page(
+            request, user, case_id, error=error, status_code=status, form=form.model_dump()
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/assign", include_in_schema=False)
