@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from chainatlas.ingest.validators import make_uscc
@@ -283,3 +284,56 @@ def test_analytics_commands(tmp_path: Path) -> None:
     }
     result = run(["io-linkages", "--z", str(io / "mb2_Z.csv"), "--x", str(io / "toy_x.csv")], home)
     assert result.returncode == 1 and "agriculture" in result.stderr
+
+
+def test_ingest_a_monthly_snapshot(tmp_path: Path) -> None:
+    """The same file again changes nothing; a snapshot without one firm and with one new
+    firm deregisters the missing one on the snapshot's date and classifies only the new."""
+    home = tmp_path / "home"
+    first = run(
+        ["ingest", "enterprises", str(write_firms(tmp_path / "m1.csv", good_rows(4)))], home
+    )
+    assert json.loads(first.stdout)["cube_update"] == "full"
+    again = json.loads(run(["ingest", "enterprises", str(tmp_path / "m1.csv")], home).stdout)
+    assert (again["changed"], again["unchanged"], again["cube_update"]) == (0, 4, "none")
+    month = good_rows(3) + good_rows(1, start=50)
+    file = write_firms(tmp_path / "m2.csv", month)
+    done = run(["ingest", "enterprises", str(file), "--snapshot-date", "2026-10-31"], home)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["deregistered_absent"] == 1
+    assert (summary["reclassified"], summary["unchanged"], summary["changed"]) == (1, 3, 2)
+    diagnosis = json.loads(
+        run(["diagnose", "-r", "450400", "-c", "sugarcane", "--format", "json"], home).stdout
+    )
+    milling = next(n for n in diagnosis["nodes"] if n["id"] == "raw_sugar_milling")
+    assert milling["firm_count"] == 4  # 4 − 1 gone + 1 new
+    bad = run(["ingest", "enterprises", str(file), "--snapshot-date", "31/10/2026"], home)
+    assert bad.returncode != 0 and "31/10/2026" in bad.stderr
+
+
+def test_ingest_build_makes_a_build_the_warehouse(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    synth = run(
+        ["synth", "--enterprises", "800", "--seed", "3", "--out", str(tmp_path / "in")], home
+    )
+    assert synth.returncode == 0, synth.stderr
+    (tmp_path / "in" / "labels.parquet").unlink()
+    out = tmp_path / "out"
+    built = run(["build", "--input", str(tmp_path / "in"), "--output", str(out)], home)
+    assert built.returncode == 0, built.stderr
+    done = run(["ingest", "build", str(out)], home)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tables"]["enterprises"] == 800
+    diagnosis = json.loads(
+        run(["diagnose", "-r", "450400", "-c", "sugarcane", "--format", "json"], home).stdout
+    )
+    city = pl.read_parquet(out / "diagnosis_chains" / "*.parquet").filter(
+        (pl.col("level") == "city")
+        & (pl.col("region_code") == "450400")
+        & (pl.col("chain_id") == "sugarcane")
+    )
+    assert diagnosis["firm_count"] == city["firm_count"][0] > 0
+    assert diagnosis["completeness"] == pytest.approx(city["completeness"][0], abs=1e-4)
+    missing = run(["ingest", "build", str(tmp_path / "in")], home)
+    assert missing.returncode == 1 and "assignments" in missing.stderr

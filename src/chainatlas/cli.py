@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -190,12 +191,31 @@ def synth(
 def ingest_enterprises(
     file: Path,
     errors: Annotated[Path | None, typer.Option(help="错误文件路径 / error file path")] = None,
+    snapshot_date: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--snapshot-date",
+            formats=["%Y-%m-%d"],
+            help="文件为该日的完整登记快照：库中在营但快照中没有的企业记为当日注销 / the file "
+            "is the whole registry on this date: stored active firms missing from it are "
+            "deregistered on it",
+        ),
+    ] = None,
 ) -> None:
-    """导入企业（校验、规范化、归链，原子写入）/ load enterprises atomically."""
+    """导入企业（校验、规范化、只对新增和变化的企业归链、增量更新立方体，原子写入）/ load
+    enterprises atomically: only new and changed firms are classified, the cube is updated
+    incrementally."""
     from chainatlas.services.data import ingest_file
 
     with err_console.status("校验、归链、写入 / validating, classifying, loading…"):
-        summary = ingest_file(settings(), _atlas(), file, "enterprises", errors)
+        summary = ingest_file(
+            settings(),
+            _atlas(),
+            file,
+            "enterprises",
+            errors,
+            snapshot_date=snapshot_date.date() if snapshot_date else None,
+        )
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -212,6 +232,19 @@ def ingest_links(
     print(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
+@ingest_app.command("build")
+def ingest_build(
+    directory: Annotated[Path, typer.Argument(help="chainatlas build 的输出目录 / build output")],
+) -> None:
+    """以 chainatlas build 的输出替换仓库（任一引擎）/ make a build's output the warehouse
+    (either engine): the CLI and the web read it as if loaded here."""
+    from chainatlas.services.build import import_build
+
+    with err_console.status("导入构建结果 / importing the build…"):
+        summary = import_build(directory, settings().warehouse_path)
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
 @app.command()
 def build(
     input: Annotated[
@@ -225,20 +258,55 @@ def build(
     master: Annotated[
         str | None, typer.Option("--master", help="Spark master URL (默认 / default local[2])")
     ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB 内存上限，如 8GB，超出部分写入磁盘 / DuckDB memory limit, e.g. 8GB "
+            "(spills to disk beyond it)",
+        ),
+    ] = None,
 ) -> None:
     """批处理：从 Parquet 构建归链、立方体与供应网络表 / batch build: assignments, cube and
     supply-network tables from Parquet to Parquet, on DuckDB or Spark (docs/scaling.md)."""
-    from chainatlas.services.build import engine_named, run_build
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with err_console.status(f"构建 / building ({engine})…"):
-        result = run_build(
-            engine_named(engine),
-            input,
-            output,
-            master=master,
-            atlas=_atlas(),
-            weights=settings().classify,
-        )
+    from chainatlas.services.build import engine_named, resume_dir, run_build
+
+    config = settings()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"构建 / building ({engine})", total=1.0)
+
+        def progress(fraction: float, stage: str) -> None:
+            bar.update(task, completed=fraction, description=f"{engine}: {stage}")
+
+        try:
+            result = run_build(
+                engine_named(engine),
+                input,
+                output,
+                master=master,
+                atlas=_atlas(),
+                weights=config.classify,
+                thresholds=config.status,
+                memory_limit=memory_limit,
+                progress=progress,
+            )
+        except KeyboardInterrupt:
+            if resume_dir(output).exists():
+                fail(
+                    f"已中断；再次运行同一命令即从中断处继续（{resume_dir(output)}）/ interrupted; "
+                    "run the same command again to resume where it stopped",
+                    130,
+                )
+            raise
     print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
 
 

@@ -94,3 +94,17 @@ def test_firm_partners_count_distinct_partners_inside_each_region(toy_warehouse)
         "WHERE uscc = 'T00000000000000001'"
     ).row(0)
     assert row == (2, 2, 2)  # 02 and 03 are local; 09 is in 广州 (another province)
+
+
+def test_materialized_sums_are_64_bit_integers_not_38_digit_decimals(
+    toy_warehouse: Warehouse,
+) -> None:
+    """DuckDB sums into HUGEINT, which reaches polars as Decimal(38, 0): a lead firm's
+    partners component (local partners / the most any candidate has) then rounded to 0 or
+    1. Every materialised integer column is BIGINT."""
+    for table in ("firm_partners", "chain_firms", "node_facts", "chain_facts", "node_cohorts"):
+        kinds = {row[1] for row in toy_warehouse.raw.execute(f"DESCRIBE {table}").fetchall()}
+        assert "HUGEINT" not in kinds, table
+    frame = toy_warehouse.sql("SELECT partners_county FROM chain_firms")
+    assert frame.schema["partners_county"] == pl.Int64
+    assert (frame["partners_county"] / 3).dtype == pl.Float64

@@ -26,7 +26,7 @@ from tests.web.conftest import PASSWORD, csrf_of, login
 from chainatlas.accounts.service import add_user
 from chainatlas.db.audit import AuditEntry
 from chainatlas.db.jobs import Job
-from chainatlas.engine import cube
+from chainatlas.engine import cube, incremental
 from chainatlas.settings import Settings
 from chainatlas.synth.uscc import uscc_check_char
 from chainatlas.web import jobs
@@ -185,7 +185,9 @@ def test_a_load_that_fails_midway_changes_nothing(
     def broken_rebuild(wh: object) -> None:
         raise RuntimeError("cube rebuild broke midway")
 
+    # a small upload updates the cube incrementally, a large one rebuilds it: break both
     monkeypatch.setattr(cube, "rebuild", broken_rebuild)
+    monkeypatch.setattr(incremental, "refresh", broken_rebuild)
     rows = [(uscc(100 + i), f"失败测试企业{i}", "450403", "甘蔗种植") for i in range(5)]
     before = counts(own_app)
     status, job_id, _ = upload(manager, "fail.csv", csv_bytes(rows))

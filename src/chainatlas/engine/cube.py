@@ -149,9 +149,10 @@ def rebuild_firm_tables(warehouse: Warehouse) -> None:
     rebuild_network(warehouse)
 
 
-def rebuild(warehouse: Warehouse) -> None:
+def rebuild(warehouse: Warehouse, *, firm_tables: bool = True) -> None:
     """Recompute ranks and facts from enterprises and assignments (call inside the load's
-    transaction so readers never see a half-built cube)."""
+    transaction so readers never see a half-built cube), then — unless `firm_tables` is
+    false — the firm and network tables."""
     ents = warehouse.table("enterprises")
     ranked = ranked_assignments(warehouse.table("assignments"), ents)
     warehouse.materialize("_assignments_ranked", ranked)
@@ -165,4 +166,5 @@ def rebuild(warehouse: Warehouse) -> None:
 
     rebuild_cohorts(warehouse)
     warehouse.materialize("firm_search", firm_search(ents))
-    rebuild_firm_tables(warehouse)
+    if firm_tables:
+        rebuild_firm_tables(warehouse)

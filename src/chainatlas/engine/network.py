@@ -38,7 +38,7 @@ import ibis.expr.types as ir
 from ibis import _
 
 from chainatlas.engine.tables import CONTRACTS
-from chainatlas.engine.warehouse import Warehouse
+from chainatlas.engine.warehouse import Warehouse, select_sql
 
 LEVELS = ("county", "city", "province")
 REGION_KEYS = ("province_code", "city_code", "region_code")
@@ -346,14 +346,9 @@ def contract_table(name: str) -> ir.Table:
 
 
 def _write_sql(name: str, expr: ir.Table, append: bool = False) -> str:
-    """CREATE (or INSERT INTO) `name` from `expr`, integer columns stored as BIGINT: DuckDB
-    sums BIGINTs into HUGEINT, a cast Ibis drops as it already types the sum as int64."""
-    columns = ", ".join(
-        f'CAST("{c}" AS BIGINT) AS "{c}"' if t.is_integer() else f'"{c}"'
-        for c, t in expr.schema().items()
-    )
+    """CREATE (or INSERT INTO) `name` from `expr`, integer columns stored as BIGINT."""
     write = f"INSERT INTO {name}" if append else f"CREATE OR REPLACE TABLE {name} AS"
-    return f"{write} SELECT {columns} FROM ({ibis.to_sql(expr, dialect='duckdb')})"
+    return f"{write} {select_sql(expr)}"
 
 
 def network_expressions() -> list[tuple[str, ir.Table, bool]]:

@@ -10,7 +10,7 @@ file as it was (DuckDB rolls back an uncommitted transaction on the next open).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,24 @@ class Warehouse:
         wh.path = Path(path)
         wh.ibis = ibis.duckdb.from_connection(con)
         wh.raw = con
+        return wh
+
+    @classmethod
+    def over_parquet(cls, directory: Path, tables: Iterable[str]) -> Warehouse:
+        """A read-only warehouse over tables written as Parquet (`directory/<table>/*.parquet`,
+        what `chainatlas build` writes): an in-memory DuckDB with one view per table, read in
+        place, and the shipped regions."""
+        from chainatlas.reference.regions import load_regions
+
+        wh = cls.__new__(cls)
+        wh.path = Path(directory)
+        wh.ibis = ibis.duckdb.connect()
+        wh.raw = wh.ibis.con
+        for table in tables:
+            files = str(wh.path / table / "*.parquet").replace("'", "''")
+            wh.raw.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{files}')")
+        wh.raw.execute(create_sql("regions"))
+        wh.append("regions", load_regions())
         return wh
 
     def close(self) -> None:
@@ -114,14 +132,27 @@ class Warehouse:
         finally:
             self.raw.unregister("_incoming")
 
-    def replace_table(self, name: str, frame: pl.DataFrame | pa.Table) -> None:
+    def replace_table(
+        self, name: str, frame: pl.DataFrame | pa.Table, *, temporary: bool = False
+    ) -> None:
         self._register(frame, "_incoming")
+        kind = "TEMP TABLE" if temporary else "TABLE"
         try:
-            self.raw.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _incoming")
+            self.raw.execute(f"CREATE OR REPLACE {kind} {name} AS SELECT * FROM _incoming")
         finally:
             self.raw.unregister("_incoming")
 
     def materialize(self, name: str, expr: ibis.Table) -> None:
         """Write an Ibis expression's result as table `name` (replacing it)."""
-        query = ibis.to_sql(expr, dialect="duckdb")
-        self.raw.execute(f"CREATE OR REPLACE TABLE {name} AS {query}")
+        self.raw.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql(expr)}")
+
+
+def select_sql(expr: ibis.Table) -> str:
+    """The DuckDB SELECT of `expr` with integer columns as BIGINT: DuckDB sums integers (and
+    booleans) into HUGEINT, a cast Ibis drops as it already types the sum as int64 — and a
+    HUGEINT reaches polars as a 38-digit Decimal, whose divisions round to whole numbers."""
+    columns = ", ".join(
+        f'CAST("{c}" AS BIGINT) AS "{c}"' if t.is_integer() else f'"{c}"'
+        for c, t in expr.schema().items()
+    )
+    return f"SELECT {columns} FROM ({ibis.to_sql(expr, dialect='duckdb')})"

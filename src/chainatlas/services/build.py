@@ -35,16 +35,17 @@ from chainatlas.atlas.model import Chain
 from chainatlas.engine.tables import CONTRACTS
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
-from chainatlas.settings import ClassifyWeights
+from chainatlas.settings import ClassifyWeights, StatusThresholds
 
 Engine = Literal["duckdb", "spark"]
+Progress = Callable[[float, str], None]  # (fraction of the stage, stage id)
 ENGINES: tuple[Engine, ...] = ("duckdb", "spark")
-WORK_DIR = "_work"  # an engine's working files inside the staging directory, removed
 INPUT_TABLES = ("enterprises", "supply_links")
 # derived by the build, not expected in the input
 DERIVED_COLUMNS = {"enterprises": ("province_code", "city_code")}
 OUTPUT_TABLES = (
     "enterprises",
+    "supply_links",
     "assignments",
     "node_facts",
     "chain_facts",
@@ -59,6 +60,10 @@ OUTPUT_TABLES = (
     "firm_links",
     "sourcing_inputs",
 )
+# the diagnosis of every region of every level on every chain, computed from the tables
+# above by `diagnose.batch.diagnose_all` on the driver (the same code after either engine)
+DIAGNOSIS_TABLES = ("diagnosis_nodes", "diagnosis_chains", "single_points_of_failure")
+LEVELS = ("province", "city", "county")
 
 # Arrow types a contract column accepts (the build casts them to the contract's type)
 _ACCEPTS: dict[str, Callable[[pa.DataType], bool]] = {
@@ -92,6 +97,7 @@ class BuildResult:
     stages: list[StageResult] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)  # table → rows written
     seconds: float = 0.0
+    resumed: list[str] = field(default_factory=list)  # steps an interrupted run had finished
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +114,7 @@ class BuildResult:
                 for s in self.stages
             ],
             "tables": self.tables,
+            "resumed": self.resumed,
         }
 
 
@@ -172,17 +179,6 @@ def check_inputs(input_dir: Path) -> dict[str, Path]:
     return paths
 
 
-def read_input(path: Path, table: str) -> pl.DataFrame:
-    """A whole input table as polars, in the contract's columns (for the DuckDB engine)."""
-    from chainatlas.ingest.enterprises import ENTERPRISES_SCHEMA
-    from chainatlas.ingest.links import SUPPLY_LINKS_SCHEMA
-
-    schema = ENTERPRISES_SCHEMA if table == "enterprises" else SUPPLY_LINKS_SCHEMA
-    frame = pl.from_arrow(ds.dataset(path, format="parquet").to_table(columns=list(schema)))
-    assert isinstance(frame, pl.DataFrame)
-    return frame.cast(schema)  # type: ignore[arg-type]
-
-
 def check_region_codes(path: Path) -> None:
     """Every firm's region code is a known GB/T 2260 code (it places the firm in its province
     and city). Reads the one column batch by batch: memory stays bounded."""
@@ -203,32 +199,6 @@ def check_region_codes(path: Path) -> None:
 
 
 # --- engines --------------------------------------------------------------------------------
-class _StageClock:
-    """Times the stages a load service reports through its progress callback."""
-
-    def __init__(self, rows: Mapping[str, int]) -> None:
-        self.rows = rows
-        self.stages: list[StageResult] = []
-        self.current: str | None = None
-        self.started = 0.0
-
-    def enter(self, stage: str | None) -> None:
-        now = time.perf_counter()
-        if self.current is not None:
-            self.stages.append(
-                StageResult(self.current, self.rows.get(self.current, 0), now - self.started)
-            )
-        self.current, self.started = stage, now
-
-    def progress(self, prefix: str = "") -> Callable[[float, str], None]:
-        def report(_fraction: float, stage: str) -> None:
-            name = f"{prefix}{stage}"
-            if name != self.current:
-                self.enter(name)
-
-        return report
-
-
 def _duckdb_columns(wh: Warehouse, table: str) -> str:
     """The table's columns, integers of every width as BIGINT (the Spark writer's type)."""
     integers = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -243,73 +213,39 @@ def _duckdb_columns(wh: Warehouse, table: str) -> str:
 def build_duckdb(
     paths: Mapping[str, Path],
     out_dir: Path,
+    work_dir: Path,
     atlas: Mapping[str, Chain],
     weights: ClassifyWeights,
-) -> list[StageResult]:
-    """Load the input into a fresh DuckDB warehouse (the ordinary load services: classify,
-    cube, network) and export the tables."""
-    from chainatlas.services.load import load_enterprises, load_links
+    memory_limit: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[StageResult], list[str]]:
+    """Stream the input through a working DuckDB warehouse in `work_dir` (resuming an
+    interrupted build of the same input there, services/build_duckdb.py) and export the
+    tables to `out_dir`. Returns the stages run and the steps resumed."""
+    from chainatlas.services import build_duckdb as streamed
 
-    clock = _StageClock({})
-    clock.enter("read")
-    firms = read_input(paths["enterprises"], "enterprises")
-    links = read_input(paths["supply_links"], "supply_links")
-    # rows per stage as the Spark pipeline counts them: read, classify, load → enterprises;
-    # cube → assignments (set once known); network → supply links; export → rows written
-    clock.rows = {
-        "read": firms.height,
-        "classify": firms.height,
-        "write": firms.height,
-        "links:write": links.height,
-        "links:cube": links.height,
-        "export": 0,
-    }
-    # the warehouse is a working file beside the tables (same disk as the output, not /tmp)
-    scratch = out_dir / WORK_DIR
-    scratch.mkdir(parents=True)
+    wh, times, resumed = streamed.build(
+        paths, work_dir, atlas, weights, memory_limit=memory_limit, progress=progress
+    )
     try:
-        with Warehouse(scratch / "warehouse.duckdb") as wh:
-            load_enterprises(wh, firms, atlas, weights, clock.progress())
-            clock.rows = {**clock.rows, "cube": wh.count("assignments")}  # the open stage
-            load_links(wh, links, clock.progress("links:"))
-            clock.enter("export")
-            exported = 0
-            for table in OUTPUT_TABLES:
-                target = out_dir / table
-                target.mkdir(parents=True)
-                query = f"SELECT {_duckdb_columns(wh, table)} FROM {table}"
-                wh.raw.execute(f"COPY ({query}) TO '{target / 'part-0.parquet'}' (FORMAT parquet)")
-                exported += wh.count(table)
-            clock.rows = {**clock.rows, "export": exported}
-        clock.enter(None)
+        if progress:
+            progress(0.0, "export")
+        start = time.perf_counter()
+        exported = 0
+        for table in OUTPUT_TABLES:
+            target = out_dir / table
+            target.mkdir(parents=True)
+            query = f"SELECT {_duckdb_columns(wh, table)} FROM {table}"
+            file = str(target / "part-0.parquet").replace("'", "''")
+            wh.raw.execute(f"COPY ({query}) TO '{file}' (FORMAT parquet)")
+            exported += wh.count(table)
+        times["export"] = (exported, time.perf_counter() - start)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return _merged_duckdb_stages(clock.stages)
-
-
-def _merged_duckdb_stages(stages: list[StageResult]) -> list[StageResult]:
-    """The load services' steps under the pipeline's stage names: read, classify, load
-    (writing enterprises and assignments), cube, network (writing the links, partners,
-    on-chain firms and the network tables), export."""
-    names = {
-        "read": "read",
-        "classify": "classify",
-        "write": "load",
-        "cube": "cube",
-        "links:write": "network",
-        "links:cube": "network",
-        "export": "export",
-    }
-    merged: dict[str, StageResult] = {}
-    for s in stages:
-        name = names[s.stage]
-        before = merged.get(name)
-        merged[name] = (
-            StageResult(name, max(before.rows, s.rows), before.seconds + s.seconds)
-            if before
-            else StageResult(name, s.rows, s.seconds)
-        )
-    return list(merged.values())
+        wh.close()
+    stages = [
+        StageResult(name, *times[name]) for name in (*streamed.STEPS, "export") if name in times
+    ]
+    return stages, resumed
 
 
 def build_spark(
@@ -338,7 +274,40 @@ def build_spark(
 
 def table_rows(out_dir: Path) -> dict[str, int]:
     """Rows of each table written (from the Parquet footers)."""
-    return {t: ds.dataset(out_dir / t, format="parquet").count_rows() for t in OUTPUT_TABLES}
+    return {
+        t: ds.dataset(out_dir / t, format="parquet").count_rows()
+        for t in (*OUTPUT_TABLES, *DIAGNOSIS_TABLES)
+    }
+
+
+def build_diagnosis(
+    out_dir: Path, atlas: Mapping[str, Chain], thresholds: StatusThresholds
+) -> StageResult:
+    """Diagnose every region of every level on every chain from the written tables (read in
+    place through DuckDB views) and write the three diagnosis tables. Rows: region × node
+    rows written."""
+    from chainatlas.diagnose.batch import diagnose_all
+
+    start = time.perf_counter()
+    frames: dict[str, list[pl.DataFrame]] = {t: [] for t in DIAGNOSIS_TABLES}
+    with Warehouse.over_parquet(out_dir, OUTPUT_TABLES) as wh:
+        for level in LEVELS:
+            batch = diagnose_all(wh, atlas, level, thresholds)
+            tagged = [batch.nodes, batch.chains, batch.spof]
+            for table, frame in zip(DIAGNOSIS_TABLES, tagged, strict=True):
+                frames[table].append(frame.select(pl.lit(level).alias("level"), pl.all()))
+    for table, parts in frames.items():
+        target = out_dir / table
+        target.mkdir()
+        pl.concat(parts, how="diagonal_relaxed").write_parquet(target / "part-0.parquet")
+    rows = sum(f.height for f in frames["diagnosis_nodes"])
+    return StageResult("diagnose", rows, time.perf_counter() - start)
+
+
+def resume_dir(output_dir: Path) -> Path:
+    """Where the DuckDB engine keeps its working warehouse (beside the output, on its disk):
+    left behind by an interrupted build, which the same command resumes."""
+    return output_dir.parent / f".{output_dir.name}.work"
 
 
 def run_build(
@@ -349,31 +318,95 @@ def run_build(
     master: str | None = None,
     atlas: Mapping[str, Chain],
     weights: ClassifyWeights | None = None,
+    thresholds: StatusThresholds | None = None,
+    memory_limit: str | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Build every output table from the input directory with `engine`; the tables replace
     those of the same name in `output_dir` only when the whole build succeeded."""
     engine = engine_named(engine)
     if master and engine != "spark":
         raise UserError("--master 只用于 Spark 引擎", "--master applies to the Spark engine only")
+    if memory_limit and engine != "duckdb":
+        raise UserError(
+            "--memory-limit 只用于 DuckDB 引擎（Spark 的内存在 spark-defaults.conf 中设置）",
+            "--memory-limit applies to the DuckDB engine only (Spark's is set in "
+            "spark-defaults.conf)",
+        )
     start = time.perf_counter()
     input_dir, output_dir = Path(input_dir), Path(output_dir)
     paths = check_inputs(input_dir)
     weights = weights or ClassifyWeights()
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.building-", dir=output_dir.parent))
+    work_dir = resume_dir(output_dir)
     try:
+        resumed: list[str] = []
         if engine == "duckdb":
-            stages = build_duckdb(paths, staging, atlas, weights)
+            stages, resumed = build_duckdb(
+                paths, staging, work_dir, atlas, weights, memory_limit, progress
+            )
         else:
             stages = build_spark(paths, staging, atlas, weights, master)
         written = sorted(p.name for p in staging.iterdir() if p.is_dir())
         if written != sorted(OUTPUT_TABLES):  # the two engines must write the same tables
             raise RuntimeError(f"{engine} build wrote {written}, expected {OUTPUT_TABLES}")
+        if progress:
+            progress(0.0, "diagnose")
+        stages.append(build_diagnosis(staging, atlas, thresholds or StatusThresholds()))
         tables = table_rows(staging)
         output_dir.mkdir(exist_ok=True)
-        for table in OUTPUT_TABLES:
+        for table in (*OUTPUT_TABLES, *DIAGNOSIS_TABLES):
             shutil.rmtree(output_dir / table, ignore_errors=True)
             (staging / table).rename(output_dir / table)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(engine, output_dir, stages, tables, time.perf_counter() - start)
+    # kept when the build failed: the same command resumes from it
+    shutil.rmtree(work_dir, ignore_errors=True)
+    return BuildResult(engine, output_dir, stages, tables, time.perf_counter() - start, resumed)
+
+
+def import_build(out_dir: Path, warehouse_path: Path) -> dict[str, Any]:
+    """Make a build's output the warehouse the CLI and the web read: its tables are copied
+    into a new DuckDB file beside `warehouse_path`, which replaces the old one only once
+    complete (a failed import leaves it as it was)."""
+    from chainatlas.services.load import ensure_regions
+
+    out_dir = Path(out_dir)
+    missing = [t for t in OUTPUT_TABLES if not any((out_dir / t).glob("*.parquet"))]
+    if missing:
+        raise UserError(
+            f"{out_dir} 不是完整的 chainatlas build 输出：缺少 {'、'.join(missing)}",
+            f"{out_dir} is not a complete `chainatlas build` output: missing {', '.join(missing)}",
+        )
+    start = time.perf_counter()
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = warehouse_path.with_name(f".{warehouse_path.name}.importing")
+    for leftover in (partial, partial.with_name(partial.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    rows: dict[str, int] = {}
+    try:
+        with Warehouse(partial) as wh:
+            ensure_regions(wh)
+            with wh.transaction():
+                for table in OUTPUT_TABLES:
+                    files = str(out_dir / table / "*.parquet").replace("'", "''")
+                    source = f"read_parquet('{files}')"
+                    if table in CONTRACTS:  # created by the warehouse with the contract's types
+                        columns = ", ".join(CONTRACTS[table])
+                        wh.raw.execute(
+                            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}"
+                        )
+                    else:
+                        wh.raw.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
+                    rows[table] = wh.count(table)
+        partial.replace(warehouse_path)
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    return {
+        "build": str(out_dir),
+        "warehouse": str(warehouse_path),
+        "tables": rows,
+        "seconds": round(time.perf_counter() - start, 2),
+    }

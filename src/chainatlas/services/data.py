@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -81,13 +82,36 @@ def ingest_file(
     kind: str,
     errors: Path | None = None,
     progress: Progress | None = None,
+    *,
+    snapshot_date: dt.date | None = None,
 ) -> dict[str, Any]:
-    """Validate `file`, report rejected rows, load the accepted ones in one transaction."""
+    """Validate `file`, report rejected rows, load the accepted ones in one transaction.
+
+    With `snapshot_date` the file is the whole registry on that date: stored active firms
+    missing from it are recorded as deregistered then."""
+    if snapshot_date and kind != "enterprises":
+        raise UserError(
+            "快照日期只用于企业文件", "a snapshot date applies to enterprise files only"
+        )
     accepted, summary = _validated(file, kind, errors)
     with Warehouse(settings.warehouse_path) as wh:
         if kind == "enterprises":
-            result = load_enterprises(wh, accepted, atlas, settings.classify, progress)
+            result = load_enterprises(
+                wh,
+                accepted,
+                atlas,
+                settings.classify,
+                progress,
+                deregister_absent=snapshot_date,
+            )
             summary["assignments"] = result.assignments
+            summary.update(
+                changed=result.changed,
+                unchanged=result.unchanged,
+                reclassified=result.reclassified,
+                deregistered_absent=result.deregistered_absent,
+                cube_update=result.mode,
+            )
         else:
             result = load_links(wh, accepted, progress)
         summary["loaded"] = result.loaded

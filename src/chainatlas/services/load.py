@@ -6,16 +6,20 @@ DuckDB transaction. A failed or killed load leaves the warehouse exactly as it w
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
 from chainatlas.atlas.model import Chain
 from chainatlas.classify import build_vocabulary, classify
 from chainatlas.engine import cube
+from chainatlas.engine import incremental as incremental_cube
+from chainatlas.engine.tables import CONTRACTS
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.reference.regions import load_regions
 from chainatlas.settings import ClassifyWeights
@@ -28,11 +32,28 @@ Progress = Callable[[float, str], None]
 _PAUSE_ENV = "CHAINATLAS_FAULT_PAUSE_IN_LOAD"
 
 
+# a change touching more than this share of the stored firms rebuilds the whole cube: past
+# it, recomputing group by group costs more than one pass over everything
+FULL_REBUILD_SHARE = 0.2
+# what classification reads besides the uscc (classify.assign): a firm whose other columns
+# changed keeps its assignments
+CLASSIFY_INPUTS = ("industry_code", "business_scope", "products")
+LoadMode = Literal["full", "incremental", "none"]
+
+
 @dataclass
 class LoadResult:
-    loaded: int
-    assignments: int
+    loaded: int  # rows given
+    assignments: int  # assignments written (for the firms classified)
     seconds: float
+    changed: int = 0  # firms written: new, changed, or deregistered for being absent
+    unchanged: int = 0  # rows equal to the stored firm: nothing to do
+    reclassified: int = 0  # firms classified: new, or industry code / scope / products changed
+    deregistered_absent: int = 0  # stored active firms missing from a snapshot
+    mode: LoadMode = "full"  # how the cube was brought up to date
+
+    def as_dict(self) -> dict[str, object]:
+        return {**vars(self), "seconds": round(self.seconds, 2)}
 
 
 def ensure_regions(wh: Warehouse) -> None:
@@ -83,31 +104,119 @@ def _pause_for_fault_test() -> None:
         time.sleep(float(seconds))
 
 
+def _compare(wh: Warehouse, frame: pl.DataFrame) -> pl.DataFrame:
+    """Per row of `frame`: uscc and whether, against the stored firm, it is new or differs —
+    in any column (`changed`), in a classification input (`reclassify`), in its region or
+    status (`located`), or in what the network tables read of it (`linked`: located, name,
+    classification input)."""
+    columns = list(CONTRACTS["enterprises"])
+
+    def differs(names: Iterable[str]) -> str:
+        return "e.uscc IS NULL OR " + " OR ".join(f"i.{c} IS DISTINCT FROM e.{c}" for c in names)
+
+    located = ("region_code", "deregistered")
+    wh._register(frame.select(columns), "_incoming")
+    try:
+        return wh.sql(
+            f"SELECT i.uscc, {differs(c for c in columns if c != 'uscc')} AS changed, "
+            f"{differs(CLASSIFY_INPUTS)} AS reclassify, {differs(located)} AS located, "
+            f"{differs((*located, 'name', *CLASSIFY_INPUTS))} AS linked "
+            "FROM _incoming i LEFT JOIN enterprises e USING (uscc)"
+        ).filter("changed")
+    finally:
+        wh.raw.unregister("_incoming")
+
+
+def _absent(wh: Warehouse, frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
+    """Stored active firms missing from `frame`, deregistered on `on`."""
+    wh._register(frame.select("uscc"), "_incoming")
+    try:
+        stored = wh.sql(
+            "SELECT * FROM enterprises WHERE deregistered IS NULL "
+            "AND uscc NOT IN (SELECT uscc FROM _incoming)"
+        )
+    finally:
+        wh.raw.unregister("_incoming")
+    return stored.with_columns(deregistered=pl.lit(on, pl.Date))
+
+
 def load_enterprises(
     wh: Warehouse,
     accepted: pl.DataFrame,
     atlas: Mapping[str, Chain],
     weights: ClassifyWeights | None = None,
     progress: Progress | None = None,
+    *,
+    deregister_absent: dt.date | None = None,
+    incremental: bool | None = None,
 ) -> LoadResult:
-    """Upsert validated enterprises by uscc, replace their assignments, rebuild the cube."""
+    """Upsert validated enterprises by uscc and bring assignments and cube up to date.
+
+    Rows equal to the stored firm are skipped; only new firms and firms whose industry code,
+    business scope or products changed are classified (a changed atlas needs
+    `reclassify_all`). With `deregister_absent`, the rows are a whole registry snapshot:
+    stored active firms missing from it are recorded as deregistered on that date. The cube
+    is updated group by group (engine/incremental.py) when the change touches at most
+    FULL_REBUILD_SHARE of the stored firms, else rebuilt; `incremental` forces either way.
+    """
     start = time.perf_counter()
     ensure_regions(wh)
     frame = with_region_keys(accepted)
+    stored = wh.count("enterprises")
+    if stored:
+        diff = _compare(wh, frame)
+        changed = frame.filter(pl.col("uscc").is_in(diff["uscc"].implode()))
+        to_classify = frame.filter(
+            pl.col("uscc").is_in(diff.filter("reclassify")["uscc"].implode())
+        )
+    else:
+        diff = frame.select("uscc", located=pl.lit(True), linked=pl.lit(True))
+        changed = to_classify = frame
+    absent = _absent(wh, frame, deregister_absent) if deregister_absent and stored else None
+    if absent is not None and absent.height:
+        changed = pl.concat([changed, absent.select(changed.columns).cast(changed.schema)])
+        gone = absent.select("uscc", located=pl.lit(True), linked=pl.lit(True))
+        diff = pl.concat([diff.select(gone.columns), gone])
+    result = LoadResult(
+        loaded=frame.height,
+        assignments=0,
+        seconds=0.0,
+        changed=changed.height,
+        unchanged=frame.height - (changed.height - (absent.height if absent is not None else 0)),
+        reclassified=to_classify.height,
+        deregistered_absent=absent.height if absent is not None else 0,
+        mode="none",
+    )
+    if not changed.height:
+        result.seconds = time.perf_counter() - start
+        return result
     assignments = classify_in_chunks(
-        frame, atlas, weights or ClassifyWeights(), _scaled(progress, 0.0, 0.6)
+        to_classify, atlas, weights or ClassifyWeights(), _scaled(progress, 0.0, 0.6)
     ).with_columns(pl.lit(None, pl.Int64).alias("national_rank"))
+    if incremental is None:
+        incremental = stored > 0 and changed.height <= FULL_REBUILD_SHARE * stored
     with wh.transaction():
         if progress:
             progress(0.6, "write")
-        wh.replace_rows("enterprises", frame, "uscc")
+        if incremental:
+            changes = diff.select(incremental_cube.CHANGED_COLUMNS)
+            wh.replace_table(incremental_cube.CHANGED, changes, temporary=True)
+            incremental_cube.capture_before(wh)
+        wh.replace_rows("enterprises", changed, "uscc")
         _pause_for_fault_test()
-        wh.delete_where_in("assignments", "uscc", frame["uscc"])
+        wh.delete_where_in("assignments", "uscc", to_classify["uscc"])
         wh.append("assignments", assignments)
         if progress:
             progress(0.75, "cube")
-        cube.rebuild(wh)
-    return LoadResult(frame.height, assignments.height, time.perf_counter() - start)
+        if incremental:
+            incremental_cube.refresh(wh)
+            wh.raw.execute(f"DROP TABLE {incremental_cube.CHANGED}")
+        else:
+            cube.rebuild(wh)
+    result.assignments = assignments.height
+    result.mode = "incremental" if incremental else "full"
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def load_links(

@@ -190,7 +190,7 @@ def stage_network(build: SparkBuild, links_path: Path) -> int:
     """Partners per firm, the on-chain firm table and the supply network tables, as
     `engine.cube.rebuild_firm_tables` writes them."""
     links = cast_to_contract(build.spark.read.parquet(str(links_path)), "supply_links")
-    build.view("supply_links", links)
+    build.write("supply_links", links)
     ents = network.contract_table("enterprises")
     partners = cube.firm_partners(network.contract_table("supply_links"), ents)
     build.write("firm_partners", build.run(partners))
