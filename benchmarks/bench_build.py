@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-COMMON_STAGES = ("read", "classify", "cube", "network")
+COMMON_STAGES = ("read", "classify", "cube", "network", "diagnose")
 
 
 def synth_input(home: Path, firms: int, seed: int) -> Path:

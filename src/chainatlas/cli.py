@@ -196,9 +196,9 @@ def ingest_enterprises(
         typer.Option(
             "--snapshot-date",
             formats=["%Y-%m-%d"],
-            help="文件为该日的完整登记快照：库中在营但快照中没有的企业记为当日注销 / the file "
-            "is the whole registry on this date: stored active firms missing from it are "
-            "deregistered on it",
+            help="文件为所含区县该日的完整登记快照：这些区县库中在营而快照中没有的企业记为当日"
+            "注销 / the file is the whole registry of its counties on this date: their stored "
+            "active firms missing from it are deregistered on it",
         ),
     ] = None,
 ) -> None:

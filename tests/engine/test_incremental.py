@@ -117,9 +117,12 @@ def full_rebuild(
 
 def final_state(snapshot: pl.DataFrame, before: pl.DataFrame) -> pl.DataFrame:
     """The registry after the snapshot: its rows, and last month's firms missing from it —
-    the active ones deregistered on the snapshot's date."""
+    the active ones of the counties it covers deregistered on the snapshot's date."""
+    covered = pl.col("region_code").is_in(snapshot["region_code"].implode())
     gone = before.filter(~pl.col("uscc").is_in(snapshot["uscc"].implode())).with_columns(
-        deregistered=pl.col("deregistered").fill_null(SNAPSHOT_DATE)
+        deregistered=pl.when(covered)
+        .then(pl.col("deregistered").fill_null(SNAPSHOT_DATE))
+        .otherwise(pl.col("deregistered"))
     )
     return pl.concat([snapshot, gone])
 
@@ -140,7 +143,10 @@ def test_a_monthly_snapshot_loaded_incrementally_equals_a_full_rebuild(
     assert_same_tables(got, want)
     assert result.mode == "incremental"
     births = snapshot.filter(~pl.col("uscc").is_in(before["uscc"].implode())).height
-    gone = before.filter(~pl.col("uscc").is_in(snapshot["uscc"].implode()))
+    gone = before.filter(
+        ~pl.col("uscc").is_in(snapshot["uscc"].implode())
+        & pl.col("region_code").is_in(snapshot["region_code"].implode())
+    )
     missing = gone["deregistered"].null_count()
     assert result.deregistered_absent == missing > 0
     # classified again: the births and the firms with a new scope, nobody else
@@ -209,3 +215,24 @@ def test_a_large_change_rebuilds_the_whole_cube(
         result: LoadResult = load_enterprises(wh, firms.slice(half), atlas)
     assert result.mode == "full"
     assert result.changed == result.reclassified == firms.height - half
+
+
+def test_a_snapshot_deregisters_missing_firms_of_its_own_counties_only(
+    toy_warehouse: Warehouse, toy_chain: Chain
+) -> None:
+    """梧州's snapshot without one of its firms: that firm is deregistered on the
+    snapshot's date; 广州's firms, absent from the file too, are left alone."""
+    stored = toy_warehouse.sql("SELECT * FROM enterprises").select(list(ENTERPRISES_SCHEMA))
+    wuzhou = stored.filter(pl.col("region_code") == "450403").sort("uscc")
+    dropped = wuzhou["uscc"][0]
+    result = load_enterprises(
+        toy_warehouse,
+        wuzhou.filter(pl.col("uscc") != dropped),
+        {"toy": toy_chain},
+        deregister_absent=SNAPSHOT_DATE,
+    )
+    assert result.deregistered_absent == 1
+    after = toy_warehouse.sql("SELECT uscc, region_code, deregistered FROM enterprises")
+    assert after.filter(pl.col("uscc") == dropped)["deregistered"].to_list() == [SNAPSHOT_DATE]
+    guangzhou = after.filter(pl.col("region_code") == "440106")
+    assert guangzhou.height > 0 and guangzhou["deregistered"].null_count() == guangzhou.height

@@ -21,10 +21,9 @@ def _active(enterprises: ibis.Table) -> ibis.Table:
     return enterprises.filter(enterprises.deregistered.isnull())
 
 
-def ranked_assignments(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
-    """Assignments with each firm's national rank by registered capital within its node."""
-    sizes = enterprises.select("uscc", "registered_capital", "deregistered")
-    joined = assignments.drop("national_rank").left_join(sizes, "uscc")
+def _national_rank(joined: ibis.Table) -> ibis.IntegerValue:
+    """Each firm's rank by registered capital within its node (`joined`: assignments with
+    the firm's registered_capital and deregistered)."""
     # deregistered firms last: the active firms' ranks run 1, 2, 3 … without gaps, as on a
     # warehouse holding only them
     window = ibis.window(
@@ -38,6 +37,17 @@ def ranked_assignments(assignments: ibis.Table, enterprises: ibis.Table) -> ibis
     rank = ibis.ifelse(
         joined.deregistered.isnull(), ibis.row_number().over(window) + 1, ibis.null()
     )
+    return rank.cast("int64")
+
+
+def _with_sizes(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    sizes = enterprises.select("uscc", "registered_capital", "deregistered")
+    return assignments.left_join(sizes, "uscc")
+
+
+def ranked_assignments(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    """Assignments with each firm's national rank by registered capital within its node."""
+    joined = _with_sizes(assignments.drop("national_rank"), enterprises)
     return joined.select(
         "uscc",
         "chain_id",
@@ -45,8 +55,15 @@ def ranked_assignments(assignments: ibis.Table, enterprises: ibis.Table) -> ibis
         "score",
         "method",
         "evidence",
-        national_rank=rank.cast("int64"),
+        national_rank=_national_rank(joined),
     )
+
+
+def national_ranks(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:
+    """uscc, chain_id, node_id and the national rank alone (what an incremental update
+    rewrites)."""
+    joined = _with_sizes(assignments.select("uscc", "chain_id", "node_id"), enterprises)
+    return joined.select("uscc", "chain_id", "node_id", national_rank=_national_rank(joined))
 
 
 def node_facts(assignments: ibis.Table, enterprises: ibis.Table) -> ibis.Table:

@@ -9,7 +9,7 @@ A changed firm touches
 - its own `firm_search` row;
 - its own `firm_partners` and `chain_firms` rows, and — when its region or status changed
   — those of its supply partners (their counts of local partners read them), and the
-  `chain_firms` rows of every touched node (they carry the ranks);
+  ranks carried by the `chain_firms` rows of every touched node;
 - the supply-network tables only when it is an end of a stored link and its region,
   status, name or assignments changed (they read firms through their links alone, and
   nothing else of them): then they are rebuilt whole.
@@ -47,7 +47,19 @@ _NODES = "_nodes"  # distinct touched chain × node (ranks)
 _CHAIN_GROUPS = "_chain_groups"  # distinct touched region × chain
 _REGIONS = "_regions"  # distinct touched counties
 _FIRMS = "_firms"  # changed firms and their supply partners
-_WORK_TABLES = (_TOUCHED, _GROUPS, _NODES, _CHAIN_GROUPS, _REGIONS, _FIRMS, "_ranked")
+_LOCAL = "_local"  # the enterprises of the touched counties (read once, by every fact)
+# what facts and cohorts read of a firm
+_LOCAL_COLUMNS = (
+    "uscc",
+    "province_code",
+    "city_code",
+    "region_code",
+    "established",
+    "deregistered",
+    "registered_capital",
+    "revenue",
+)
+_WORK_TABLES = (_TOUCHED, _GROUPS, _NODES, _CHAIN_GROUPS, _REGIONS, _FIRMS, _LOCAL, "_ranked")
 NODE_KEYS = ("region_code", "chain_id", "node_id")
 CHAIN_KEYS = ("region_code", "chain_id")
 
@@ -100,26 +112,30 @@ def _statements() -> tuple[str, ...]:
     groups = _unbound(_GROUPS, NODE_KEYS)
     nodes = _unbound(_NODES, ("chain_id", "node_id"))
     chain_groups = _unbound(_CHAIN_GROUPS, CHAIN_KEYS)
-    regions = _unbound(_REGIONS, ("region_code",))
     firms = _unbound(_FIRMS, ("uscc",))
     changed = _unbound(CHANGED, ("uscc",))  # the other columns are not read here
 
-    in_nodes = assignments.semi_join(nodes, ["chain_id", "node_id"])
-    in_chains = assignments.semi_join(chain_groups.select("chain_id").distinct(), "chain_id")
-    local = ents.semi_join(regions, "region_code")
+    in_nodes = assignments.semi_join(nodes, ["chain_id", "node_id"])  # ranks: the whole node
+    local = ibis.table({c: ents.schema()[c] for c in _LOCAL_COLUMNS}, name=_LOCAL)
+    # facts and cohorts: only the assignments of firms in the touched counties
+    local_ids = local.select("uscc")
+    local_nodes = in_nodes.semi_join(local_ids, "uscc")
+    local_chains = assignments.semi_join(
+        chain_groups.select("chain_id").distinct(), "chain_id"
+    ).semi_join(local_ids, "uscc")
     node_keys = [*cube.REGION_KEYS, "chain_id", "node_id"]
     chain_keys = [*cube.REGION_KEYS, "chain_id"]
-    node_spans = history.node_lifespans(in_nodes, local)
-    chain_spans = history.chain_lifespans(history.node_lifespans(in_chains, local))
+    node_spans = history.node_lifespans(local_nodes, local)
+    chain_spans = history.chain_lifespans(history.node_lifespans(local_chains, local))
     touching = links.filter(
         links.supplier_uscc.isin(firms.uscc) | links.customer_uscc.isin(firms.uscc)
     )
     partners = cube.firm_partners(touching, ents).semi_join(firms, "uscc")
     stored_partners = ibis.table(partners.schema(), name="firm_partners")
-    firm_rows = in_nodes.union(assignments.semi_join(firms, "uscc"), distinct=True)
+    firm_rows = assignments.semi_join(firms, "uscc")
     return (
         # ranks, node by node
-        f"CREATE OR REPLACE TEMP TABLE _ranked AS {select_sql(cube.ranked_assignments(in_nodes, ents))}",
+        f"CREATE OR REPLACE TEMP TABLE _ranked AS {select_sql(cube.national_ranks(in_nodes, ents))}",
         # only the ranks that moved: rewriting every row of a touched node costs more (it
         # is what the commit then writes)
         "UPDATE assignments a SET national_rank = r.national_rank FROM _ranked r "
@@ -127,11 +143,11 @@ def _statements() -> tuple[str, ...]:
         "AND a.national_rank IS DISTINCT FROM r.national_rank",
         # facts and cohorts of the touched groups
         _delete_groups("node_facts", _GROUPS, NODE_KEYS),
-        _insert("node_facts", cube.node_facts(in_nodes, local).semi_join(groups, NODE_KEYS)),
+        _insert("node_facts", cube.node_facts(local_nodes, local).semi_join(groups, NODE_KEYS)),
         _delete_groups("chain_facts", _CHAIN_GROUPS, CHAIN_KEYS),
         _insert(
             "chain_facts",
-            cube.chain_facts(in_chains, local).semi_join(chain_groups, CHAIN_KEYS),
+            cube.chain_facts(local_chains, local).semi_join(chain_groups, CHAIN_KEYS),
         ),
         _delete_groups("node_cohorts", _GROUPS, NODE_KEYS),
         _insert(
@@ -149,9 +165,12 @@ def _statements() -> tuple[str, ...]:
         # partners of the changed firms and of their partners, then their on-chain rows
         f"DELETE FROM firm_partners WHERE uscc IN (SELECT uscc FROM {_FIRMS})",
         _insert("firm_partners", partners),
-        _delete_groups("chain_firms", _NODES, ("chain_id", "node_id")),
         f"DELETE FROM chain_firms WHERE uscc IN (SELECT uscc FROM {_FIRMS})",
         _insert("chain_firms", cube.chain_firms(firm_rows, ents, stored_partners)),
+        # the other firms of the touched nodes keep their rows; only moved ranks change
+        "UPDATE chain_firms c SET national_rank = r.national_rank FROM _ranked r "
+        "WHERE c.uscc = r.uscc AND c.chain_id = r.chain_id AND c.node_id = r.node_id "
+        "AND c.national_rank IS DISTINCT FROM r.national_rank",
     )
 
 
@@ -169,6 +188,11 @@ def refresh(wh: Warehouse) -> Refreshed:
         f"SELECT DISTINCT region_code, chain_id FROM {_GROUPS}"
     )
     sql(f"CREATE OR REPLACE TEMP TABLE {_REGIONS} AS SELECT DISTINCT region_code FROM {_GROUPS}")
+    sql(
+        f"CREATE OR REPLACE TEMP TABLE {_LOCAL} AS SELECT {', '.join(_LOCAL_COLUMNS)} "
+        "FROM enterprises "
+        f"WHERE region_code IN (SELECT region_code FROM {_REGIONS})"
+    )
     sql(
         f"CREATE OR REPLACE TEMP TABLE {_FIRMS} AS SELECT uscc FROM {CHANGED} "
         f"UNION SELECT customer_uscc FROM supply_links WHERE supplier_uscc IN "

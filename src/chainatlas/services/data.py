@@ -88,7 +88,7 @@ def ingest_file(
     """Validate `file`, report rejected rows, load the accepted ones in one transaction.
 
     With `snapshot_date` the file is the whole registry on that date: stored active firms
-    missing from it are recorded as deregistered then."""
+    missing from it are recorded as deregistered then (in the counties it covers)."""
     if snapshot_date and kind != "enterprises":
         raise UserError(
             "快照日期只用于企业文件", "a snapshot date applies to enterprise files only"

@@ -128,11 +128,14 @@ def _compare(wh: Warehouse, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _absent(wh: Warehouse, frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
-    """Stored active firms missing from `frame`, deregistered on `on`."""
-    wh._register(frame.select("uscc"), "_incoming")
+    """Stored active firms of the counties `frame` covers that are missing from it,
+    deregistered on `on` (a county's or a province's snapshot says nothing of the firms
+    elsewhere)."""
+    wh._register(frame.select("uscc", "region_code"), "_incoming")
     try:
         stored = wh.sql(
             "SELECT * FROM enterprises WHERE deregistered IS NULL "
+            "AND region_code IN (SELECT region_code FROM _incoming) "
             "AND uscc NOT IN (SELECT uscc FROM _incoming)"
         )
     finally:
@@ -154,8 +157,9 @@ def load_enterprises(
 
     Rows equal to the stored firm are skipped; only new firms and firms whose industry code,
     business scope or products changed are classified (a changed atlas needs
-    `reclassify_all`). With `deregister_absent`, the rows are a whole registry snapshot:
-    stored active firms missing from it are recorded as deregistered on that date. The cube
+    `reclassify_all`). With `deregister_absent`, the rows are a whole registry snapshot of
+    the counties they cover: stored active firms of those counties missing from it are
+    recorded as deregistered on that date. The cube
     is updated group by group (engine/incremental.py) when the change touches at most
     FULL_REBUILD_SHARE of the stored firms, else rebuilt; `incremental` forces either way.
     """
