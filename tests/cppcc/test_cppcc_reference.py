@@ -125,7 +125,8 @@ def test_duty_kinds_and_planned_kinds_are_those_of_the_design() -> None:
         (MEMBER, Action.create, Target(Kind.duty_record, owner_id=99), False),
         (MEMBER, Action.create, Target(Kind.duty_record), False),
         (MEMBER, Action.create, Target(Kind.submission, owner_id=3), True),
-        (MEMBER, Action.edit, Target(Kind.submission, owner_id=3), False),
+        (MEMBER, Action.edit, Target(Kind.submission, owner_id=3), True),
+        (MEMBER, Action.edit, Target(Kind.submission, owner_id=99), False),
         (MEMBER, Action.create, Target(Kind.consultation), False),
         (MEMBER, Action.edit, Target(Kind.duty_scoring), False),
         # CPPCC staff manage; viewers read

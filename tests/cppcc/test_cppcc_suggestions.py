@@ -459,3 +459,31 @@ def test_edit_what_a_submission_says(db: Database, setting, chains) -> None:
             "chain_id": "other",
         }
         assert duties.list_duties(s, SYSTEM) == []
+
+
+def test_a_member_corrects_its_own_submission_while_registered(db: Database, setting) -> None:
+    """Its author (a cppcc_member) may change the title and content of its own proposal
+    until it is handed to units — not its number or party, not another member's."""
+    own = _suggestion(db, kind="proposal", group="", member_id=setting.zhang)
+    other = _suggestion(db, kind="proposal", group="", member_id=setting.li)
+    with db.session() as s:
+        zhang = setting.actor(s, "zhang")
+        assert svc.edits_as_author_only(zhang)
+        assert not svc.edits_as_author_only(setting.actor(s, "analyst"))
+        svc.update_submission(s, zhang, own, expected_version=None, title="关于甘蔗机收的提案")
+        with pytest.raises(NotAllowed):
+            svc.update_submission(s, zhang, other, expected_version=None, title="改别人的")
+        with pytest.raises(UserError, match="编号和提出的党派或界别"):
+            svc.update_submission(s, zhang, own, expected_version=None, number="政协第1号")
+    with db.session() as s:
+        svc.assign_units(
+            s, SYSTEM, own, [svc.HandlingIn(setting.commerce, lead=True)], expected_version=None
+        )
+    with db.session() as s:
+        with pytest.raises(UserError, match="已交办理单位办理"):
+            svc.update_submission(
+                s, setting.actor(s, "zhang"), own, expected_version=None, content="补充"
+            )
+        submission = svc.get_submission(s, own)
+        assert submission.title == "关于甘蔗机收的提案" and not submission.content
+        assert any(h.username == "zhang" for h in submission.history)

@@ -123,3 +123,19 @@ def test_an_incomplete_build_is_refused_and_the_warehouse_kept(
         import_build(partial, target)
     assert OUTPUT_TABLES[-1] in err.value.message_en and OUTPUT_TABLES[-1] in err.value.message_zh
     assert target.read_bytes() == before
+
+
+def test_the_search_and_firm_tables_keep_their_region_order(
+    built: tuple[BuildResult, Path],
+) -> None:
+    """A region's rows sit together (what makes a city's search read a few row groups once
+    the build is imported): the export keeps the order the expressions set."""
+    result, _ = built
+    search = read(result.output_dir, "firm_search")
+    keys = ["province_code", "city_code", "region_code", "uscc"]
+    assert search.equals(search.sort(keys, nulls_last=True))
+    firms = read(result.output_dir, "chain_firms")
+    chain_keys = ["chain_id", "province_code", "city_code", "region_code", "node_id"]
+    assert firms.select(chain_keys).equals(
+        firms.select(chain_keys).sort(chain_keys, nulls_last=True)
+    )

@@ -354,22 +354,38 @@ def test_who_changes_what(cw: CppccWorld, clients: dict[str, TestClient]) -> Non
     assert not wrong, "\n".join(wrong)
 
 
-def test_a_member_edits_no_submission_not_even_its_own(
+def test_a_member_corrects_its_own_submission_until_it_is_handed_to_units(
     cw: CppccWorld, clients: dict[str, TestClient]
 ) -> None:
-    """ACCESS gives a CPPCC member `view` and `create: own` on submissions, no `edit`."""
+    """ACCESS gives a CPPCC member `edit: own` on submissions: its own, while registered,
+    without the staff's number and party/sector; never another member's."""
     zhang_s = add(cw, "张委员的提案", kind="proposal", group="", member_id=cw.members.zhang)
     li_s = add(cw, "李委员的提案", kind="proposal", group="", member_id=cw.members.li)
-    for record in (zhang_s, li_s):
-        page = clients["zhang"].get(f"/cppcc/submissions/{record}").text
-        assert 'id="cps-edit"' not in page
-        assert "您可查看此件，但无可办理的操作" in page
-        version = row(cw, record).version
-        refused = post_as(
-            clients["zhang"], f"/cppcc/submissions/{record}/edit", version, title="改"
+    page = clients["zhang"].get(f"/cppcc/submissions/{li_s}").text
+    assert 'id="cps-edit"' not in page
+    version = row(cw, li_s).version
+    refused = post_as(clients["zhang"], f"/cppcc/submissions/{li_s}/edit", version, title="改")
+    assert refused.status_code == 403 and "无权" in refused.text
+    assert row(cw, li_s).version == version
+    # its own, registered: the form without number and party/sector, and the change kept
+    page = clients["zhang"].get(f"/cppcc/submissions/{zhang_s}").text
+    assert 'id="cps-edit"' in page and "编号和提出的党派或界别由政协工作人员登记" in page
+    assert 'name="number"' not in page.split('id="cps-edit"')[1].split("</details>")[0]
+    done = submit(clients["zhang"], zhang_s, "edit", "cps-edit", title="张委员的提案（修订）")
+    assert done.status_code == 303
+    assert row(cw, zhang_s).title == "张委员的提案（修订）"
+    assert "张委员的提案（修订）" in clients["analyst"].get(f"/cppcc/submissions/{zhang_s}").text
+    # handed to a unit: no form, and a post is refused with the reason, nothing changed
+    with cw.world.state.db.session() as session:
+        service.assign_units(
+            session, SETUP, zhang_s, [unit(cw.units.unit_a)], expected_version=None
         )
-        assert refused.status_code == 403 and "无权" in refused.text
-        assert row(cw, record).version == version
+    page = clients["zhang"].get(f"/cppcc/submissions/{zhang_s}").text
+    assert 'id="cps-edit"' not in page
+    version = row(cw, zhang_s).version
+    late = post_as(clients["zhang"], f"/cppcc/submissions/{zhang_s}/edit", version, title="再改")
+    assert late.status_code == 422 and "已交办理单位办理" in late.text
+    assert row(cw, zhang_s).title == "张委员的提案（修订）"
     # the viewer reads it all and is offered nothing
     page = clients["viewer"].get(f"/cppcc/submissions/{li_s}").text
     assert "李委员的提案" in page and '<form method="post" action="/cppcc' not in page

@@ -42,7 +42,7 @@ from chainatlas.cppcc.vocabulary import (
 )
 from chainatlas.db.base import utcnow
 from chainatlas.errors import UserError
-from chainatlas.workflow.access import Action, Actor, Kind, Target
+from chainatlas.workflow.access import OWN, Action, Actor, Kind, Target, scopes
 from chainatlas.workflow.edits import audit, check_version, choice, flush, local_today, text
 from chainatlas.workflow.organisation import get_unit
 
@@ -264,6 +264,13 @@ _TEXTS: dict[str, tuple[int, str, str, bool]] = {
 }
 
 
+def edits_as_author_only(actor: Actor) -> bool:
+    """The actor edits a submission only as the member who raised it: then only while it is
+    registered (not yet handed to units), and not its number or the raising party/sector —
+    the staff's registration."""
+    return scopes(actor, Kind.submission, Action.edit) <= OWN
+
+
 def update_submission(
     session: Session,
     actor: Actor,
@@ -281,6 +288,22 @@ def update_submission(
 ) -> Submission:
     """Edit what the submission says (`group=""` / `chain_id=""` clear them)."""
     submission = editable(session, actor, submission_id, Action.edit, expected_version)
+    if edits_as_author_only(actor):
+        if submission.state != S.registered.value:
+            raise UserError(
+                f"{label(submission)}已交办理单位办理，不能再由委员修改；如需更正请联系政协工作人员",
+                f"{label(submission, 'en')} is with its handling units and can no longer be "
+                "changed by its member; ask the CPPCC staff to correct it",
+            )
+        if (number is not None and number.strip() != (submission.number or "")) or (
+            group is not None and (group.strip() or None) != submission.group_id
+        ):
+            raise UserError(
+                "编号和提出的党派或界别由政协工作人员登记，委员不能修改",
+                "the number and the raising party or sector are registered by the CPPCC "
+                "staff; a member cannot change them",
+            )
+        number = group = None
     changed: dict[str, Any] = {}
     for key, value in {"title": title, "content": content, "number": number}.items():
         if value is not None:

@@ -180,10 +180,11 @@ ACCESS: dict[Role, Grants] = {
         Kind.review_meeting: {Action.view: CHAIN},
         **_CPPCC_HANDLING,
     },
-    # a member reads every CPPCC record, records its own duties and registers its proposals
+    # a member reads every CPPCC record, records its own duties, registers its proposals and
+    # corrects them until they are handed to handling units (cppcc.suggestions)
     Role.cppcc_member: {
         **_READ_ALL,
-        Kind.submission: {Action.view: ANY, Action.create: OWN},
+        Kind.submission: {Action.view: ANY, Action.create: OWN, Action.edit: OWN},
         Kind.duty_record: {Action.view: ANY, Action.create: OWN, Action.edit: OWN},
     },
     Role.viewer: _READ_ALL,

@@ -36,6 +36,7 @@ from chainatlas.cppcc.vocabulary import (
     RESULT_STATUS_NAMES,
     SUBMISSION_KIND_NAMES,
     SUBMISSION_STATE_NAMES,
+    SubmissionState,
 )
 from chainatlas.errors import UserError
 from chainatlas.web.routes._cppcc import cppcc_context
@@ -570,7 +571,11 @@ def _record_page(
             if submission.merged_into_id is not None
             else None
         )
-        may_edit = may(Action.edit)
+        author_only = service.edits_as_author_only(actor)
+        # its member corrects it until it is handed to handling units
+        may_edit = may(Action.edit) and (
+            not author_only or submission.state == SubmissionState.registered.value
+        )
         return render(
             request,
             "cp_sub.html",
@@ -588,6 +593,7 @@ def _record_page(
             may_assign=may(Action.assign),
             may_track=may(Action.track),
             may_edit=may_edit,
+            author_only=author_only,
             may_merge=may(Action.merge),
             may_split=may(Action.split_up),
             merge_choices=_merge_choices(session, actor, submission) if may(Action.merge) else [],
@@ -654,6 +660,8 @@ def edit_submission(
     app = app_state(request)
 
     def change(session: Session, actor: Actor, version: int | None) -> Any:
+        # a member's form has no number or party/sector (the staff's registration)
+        author = service.edits_as_author_only(actor)
         return service.update_submission(
             session,
             actor,
@@ -661,8 +669,8 @@ def edit_submission(
             expected_version=version,
             title=form.title,
             content=form.content,
-            number=form.number,
-            group=form.group,
+            number=None if author else form.number,
+            group=None if author else form.group,
             chain_id=form.chain_id,
             co_signers=parse_ids(form.co_signers, "联名委员", "co-signers"),
             note=form.note,
