@@ -98,8 +98,19 @@ def test_yearly_plan_of_topics_by_kind(db: Database, setting, chains) -> None:
         assert len(plans.list_plans(s, setting.actor(s, "viewer"))) == 1
         with pytest.raises(NotAllowed):
             plans.list_plans(s, setting.actor(s, "office"))
-    meeting = _meeting(db, plan_topic_id=first, held_on=date(2025, 7, 15))
+    # a meeting filed under the wrong topic is moved to the right one, then back
+    meeting = _meeting(db, plan_topic_id=None, held_on=date(2025, 7, 15))
     with db.session() as s:
+        second = plans.get_plan(s, plan_id).topics[1].id
+        svc.update_consultation(s, SYSTEM, meeting, expected_version=None, plan_topic_id=second)
+    with db.session() as s:
+        assert svc.get_consultation(s, meeting).plan_topic_id == second
+        with pytest.raises(UserError, match="没有编号为 999999 的计划议题"):
+            svc.update_consultation(s, SYSTEM, meeting, expected_version=None, plan_topic_id=999999)
+        svc.update_consultation(s, SYSTEM, meeting, expected_version=None, plan_topic_id=first)
+        svc.update_consultation(s, SYSTEM, meeting, expected_version=None, title="改题不改议题")
+    with db.session() as s:
+        assert svc.get_consultation(s, meeting).plan_topic_id == first
         progress = plans.plan_progress(s, SYSTEM, plan_id)
         assert [p.held for p in progress] == [True, False, False, False]
         assert progress[0].meetings[0].id == meeting

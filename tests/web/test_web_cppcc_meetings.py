@@ -220,6 +220,11 @@ def test_form_errors_name_the_field_and_keep_what_was_typed(world: CppccWorld) -
 def test_a_stale_edit_gets_the_conflict_and_changes_nothing(world: CppccWorld) -> None:
     first, second = world.client("analyst"), world.client("admin")
     meeting_id = create_meeting(first, topic="冲突测试议题")
+    with world.app.state.chainatlas.db.session() as session:
+        plan = plans.create_plan(
+            session, SETUP, 2039, topics=[plans.TopicIn("topical", "冲突测试计划议题")]
+        )
+        plan_topic = plan.topics[0].id
     page_1 = first.get(f"/cppcc/meetings/{meeting_id}/edit").text
     page_2 = second.get(f"/cppcc/meetings/{meeting_id}/edit").text
     assert version_on(page_1) == version_on(page_2)
@@ -228,11 +233,15 @@ def test_a_stale_edit_gets_the_conflict_and_changes_nothing(world: CppccWorld) -
         data={
             "csrf_token": csrf_on(page_1),
             "version": version_on(page_1),
-            **meeting_fields(topic="冲突测试议题（修订）", place="市民中心"),
+            # filed under the plan's topic on the edit page
+            **meeting_fields(
+                topic="冲突测试议题（修订）", place="市民中心", plan_topic_id=str(plan_topic)
+            ),
         },
         follow_redirects=False,
     )
     assert ok.status_code == 303
+    assert meeting_of(world, meeting_id).plan_topic_id == plan_topic
     stale = second.post(
         f"/cppcc/meetings/{meeting_id}/edit",
         data={

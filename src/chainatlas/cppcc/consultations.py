@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -127,6 +128,15 @@ def _chains(values: Sequence[str], chains: Mapping[str, Chain] | None) -> list[C
     return [ConsultationChain(chain_id=c) for c in fields.chain_ids(values, chains)]
 
 
+class Keep(Enum):
+    """An argument left out: the value stays (where None has a meaning of its own)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
 def _plan_topic(session: Session, plan_topic_id: int | None) -> int | None:
     if plan_topic_id is None:
         return None
@@ -229,10 +239,14 @@ def update_consultation(
     groups: Sequence[GroupIn | str] | None = None,
     leaders: Sequence[LeaderIn | str] | None = None,
     chains: Mapping[str, Chain] | None = None,
+    plan_topic_id: int | Keep | None = KEEP,
 ) -> Consultation:
-    """Edit the meeting; lists given replace the meeting's chains, groups or leaders."""
+    """Edit the meeting; lists given replace the meeting's chains, groups or leaders;
+    `plan_topic_id` links it to another topic of a plan (None: to none)."""
     meeting = _editable(session, actor, consultation_id, expected_version)
     changed: dict[str, Any] = {}
+    if not isinstance(plan_topic_id, Keep) and plan_topic_id != meeting.plan_topic_id:
+        changed["plan_topic_id"] = _plan_topic(session, plan_topic_id)
     given = {"topic": topic, "title": title, "place": place, "summary": summary}
     for key, value in given.items():
         if value is not None:

@@ -297,6 +297,7 @@ def edit_meeting(
                 groups=parsed.groups,
                 leaders=parsed.leaders,
                 chains=app.atlas,
+                plan_topic_id=parsed.plan_topic_id,
             )
     except UserError as exc:
         reraise_refusal(exc)
