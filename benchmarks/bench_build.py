@@ -1,7 +1,8 @@
 """`chainatlas build` on DuckDB and on Spark local, per stage, in one run.
 
     python benchmarks/bench_build.py --firms 100000 [--seed 42] [--home benchmarks/out/build]
-        [--master local[2]] [--engines duckdb,spark] [--json out.json]
+        [--master local[2]] [--engines duckdb,spark] [--memory-limit 3GB] [--input DIR]
+        [--json out.json]
 
 Writes (once, cached under --home) a seeded synthetic population of --firms enterprises and
 its supply links as Parquet, then runs `chainatlas build` for each engine in a fresh process
@@ -76,12 +77,18 @@ def _peak_kb(pid: int) -> int | None:
 
 
 def run_engine(
-    engine: str, input_dir: Path, output_dir: Path, master: str | None
+    engine: str,
+    input_dir: Path,
+    output_dir: Path,
+    master: str | None,
+    memory_limit: str | None = None,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "chainatlas", "build", "--engine", engine]
     command += ["--input", str(input_dir), "--output", str(output_dir)]
     if master:
         command += ["--master", master]
+    if memory_limit:
+        command += ["--memory-limit", memory_limit]
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peaks: dict[int, int] = {}
@@ -136,15 +143,21 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path("benchmarks/out/build"))
     parser.add_argument("--master", default=None, help="Spark master (default local[2])")
     parser.add_argument("--engines", default="duckdb,spark")
+    parser.add_argument("--memory-limit", default=None, help="DuckDB's, e.g. 3GB")
+    parser.add_argument("--input", type=Path, default=None, help="an existing input directory")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
 
-    input_dir = synth_input(args.home, args.firms, args.seed)
+    input_dir = args.input or synth_input(args.home, args.firms, args.seed)
     results = {}
     for engine in args.engines.split(","):
         output_dir = args.home / f"output-{args.firms}-{engine}"
         results[engine] = run_engine(
-            engine, input_dir, output_dir, args.master if engine == "spark" else None
+            engine,
+            input_dir,
+            output_dir,
+            args.master if engine == "spark" else None,
+            args.memory_limit if engine == "duckdb" else None,
         )
         print(f"{engine}: {results[engine]['seconds']:.1f} s", flush=True)
     report(results, args.firms)
