@@ -337,3 +337,40 @@ def test_ingest_build_makes_a_build_the_warehouse(tmp_path: Path) -> None:
     assert diagnosis["completeness"] == pytest.approx(city["completeness"][0], abs=1e-4)
     missing = run(["ingest", "build", str(tmp_path / "in")], home)
     assert missing.returncode == 1 and "assignments" in missing.stderr
+
+
+def test_a_killed_build_resumes_from_its_finished_steps(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    synth = run(
+        ["synth", "--enterprises", "600", "--seed", "4", "--out", str(tmp_path / "in")], home
+    )
+    assert synth.returncode == 0, synth.stderr
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "chainatlas",
+        "build",
+        "-i",
+        str(tmp_path / "in"),
+        "-o",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CHAINATLAS_HOME": str(home), "CHAINATLAS_FAULT_PAUSE_IN_BUILD": "60"},
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "FAULT-PAUSE"  # input read and committed
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    assert not out.exists()
+    done = run(["build", "-i", str(tmp_path / "in"), "-o", str(out)], home)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["resumed"] == ["read", "links"]
+    assert summary["tables"]["enterprises"] == 600
+    assert [s["stage"] for s in summary["stages"]][:1] == ["classify"]

@@ -37,8 +37,10 @@ from chainatlas.settings import ClassifyWeights
 CHUNK = 500_000  # firms classified per transaction (the classifier's memory is per chunk)
 WAREHOUSE = "warehouse.duckdb"
 SPILL = "spill"
-# Fault-injection point for the resume test: raise after this many classify chunks.
+# Fault-injection points for the resume tests: raise after this many classify chunks; sleep
+# (to be killed) once the input is read, before classifying.
 _STOP_ENV = "CHAINATLAS_FAULT_STOP_BUILD_AFTER_CHUNKS"
+_PAUSE_ENV = "CHAINATLAS_FAULT_PAUSE_IN_BUILD"
 # progress(fraction of the step 0…1, step id)
 Progress = Callable[[float, str], None]
 StepTimes = dict[str, tuple[int, float]]  # step → (rows, seconds)
@@ -227,6 +229,9 @@ def build(
     try:
         step("read", lambda: _read(b, paths["enterprises"]))
         step("links", lambda: _links(b, paths["supply_links"]))
+        if os.environ.get(_PAUSE_ENV):
+            print("FAULT-PAUSE", flush=True)
+            time.sleep(float(os.environ[_PAUSE_ENV]))
         classify_all()
         step("cube", rebuild_cube)
         step("network", rebuild_network)
