@@ -149,6 +149,8 @@ def test_an_upload_loads_good_rows_and_reports_bad_ones(
     assert job.params["name"] == "企业_名录.csv"  # the client's folders are dropped
     assert (job.result["rows"], job.result["accepted"], job.result["rejected"]) == (6, 3, 3)
     assert job.result["loaded"] == 3
+    assert (job.result["changed"], job.result["unchanged"]) == (3, 0)
+    assert "新增或变化" in row and "未变（跳过）" in row
 
     assert present(own_app, [r[0] for r in GOOD + BAD]) == {r[0] for r in GOOD}
     after = counts(own_app)

@@ -155,6 +155,7 @@ def load_upload(
             if kind == "enterprises":
                 result = load_enterprises(wh, accepted, atlas, settings.classify, loading)
                 summary["assignments"] = result.assignments
+                summary["changed"], summary["unchanged"] = result.changed, result.unchanged
             else:
                 result = load_links(wh, accepted, loading)
         summary["loaded"] = result.loaded
