@@ -23,7 +23,7 @@ from chainatlas.services.build import OUTPUT_TABLES
 from chainatlas.services.load import LoadResult, load_enterprises, load_links
 from chainatlas.synth import generate
 
-FIRMS = 3_000
+FIRMS = 2_000
 SNAPSHOT_DATE = dt.date(2026, 10, 31)
 
 

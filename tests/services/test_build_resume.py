@@ -15,8 +15,8 @@ from chainatlas.services import build_duckdb
 from chainatlas.services.build import DIAGNOSIS_TABLES, OUTPUT_TABLES, resume_dir, run_build
 from chainatlas.synth import generate
 
-FIRMS = 2_000
-CHUNK = 400  # five classification chunks
+FIRMS = 1_000
+CHUNK = 200  # five classification chunks
 
 
 @pytest.fixture(scope="module")
@@ -43,29 +43,6 @@ def test_an_interrupted_build_resumes_and_ends_as_an_uninterrupted_one(
     raw: Path, atlas: dict[str, Chain], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(build_duckdb, "CHUNK", CHUNK)
-    out = tmp_path / "out"
-    monkeypatch.setenv("CHAINATLAS_FAULT_STOP_BUILD_AFTER_CHUNKS", "2")
-    with pytest.raises(build_duckdb.BuildInterrupted):
-        run_build("duckdb", raw, out, atlas=atlas)
-    assert not out.exists()  # nothing written to the output
-    assert resume_dir(out).is_dir()  # the working warehouse stays for the next run
-    monkeypatch.delenv("CHAINATLAS_FAULT_STOP_BUILD_AFTER_CHUNKS")
-    resumed = run_build("duckdb", raw, out, atlas=atlas)
-    assert resumed.resumed == ["read", "links"]
-    # the two chunks finished before the stop were not classified again
-    assert resumed.tables["assignments"] > 0
-    assert not resume_dir(out).exists()  # removed once the build succeeded
-    fresh = run_build("duckdb", raw, tmp_path / "fresh", atlas=atlas)
-    assert fresh.resumed == []
-    got, want = tables(out), tables(tmp_path / "fresh")
-    for table in want:
-        assert_frame_equal(got[table], want[table], rel_tol=1e-12, abs_tol=1e-12)
-
-
-def test_only_unfinished_chunks_are_classified_again(
-    raw: Path, atlas: dict[str, Chain], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(build_duckdb, "CHUNK", CHUNK)
     calls: list[int] = []
     real = build_duckdb.classify
 
@@ -75,14 +52,24 @@ def test_only_unfinished_chunks_are_classified_again(
 
     monkeypatch.setattr(build_duckdb, "classify", counting)
     out = tmp_path / "out"
-    monkeypatch.setenv("CHAINATLAS_FAULT_STOP_BUILD_AFTER_CHUNKS", "3")
+    monkeypatch.setenv("CHAINATLAS_FAULT_STOP_BUILD_AFTER_CHUNKS", "2")
     with pytest.raises(build_duckdb.BuildInterrupted):
         run_build("duckdb", raw, out, atlas=atlas)
-    assert calls == [CHUNK] * 3
+    assert calls == [CHUNK] * 2
+    assert not out.exists()  # nothing written to the output
+    assert resume_dir(out).is_dir()  # the working warehouse stays for the next run
     monkeypatch.delenv("CHAINATLAS_FAULT_STOP_BUILD_AFTER_CHUNKS")
     calls.clear()
-    run_build("duckdb", raw, out, atlas=atlas)
-    assert calls == [CHUNK] * (FIRMS // CHUNK - 3)
+    resumed = run_build("duckdb", raw, out, atlas=atlas)
+    assert resumed.resumed == ["read", "links"]
+    # the two chunks finished before the stop are not classified again
+    assert calls == [CHUNK] * (FIRMS // CHUNK - 2)
+    assert not resume_dir(out).exists()  # removed once the build succeeded
+    fresh = run_build("duckdb", raw, tmp_path / "fresh", atlas=atlas)
+    assert fresh.resumed == []
+    got, want = tables(out), tables(tmp_path / "fresh")
+    for table in want:
+        assert_frame_equal(got[table], want[table], rel_tol=1e-12, abs_tol=1e-12)
 
 
 def test_a_changed_input_starts_afresh(
