@@ -56,8 +56,9 @@ class Warehouse:
         wh.ibis = ibis.duckdb.connect()
         wh.raw = wh.ibis.con
         for table in tables:
-            files = str(wh.path / table / "*.parquet").replace("'", "''")
-            wh.raw.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{files}')")
+            wh.raw.execute(
+                f"CREATE VIEW {table} AS SELECT * FROM {parquet_source(wh.path / table)}"
+            )
         wh.raw.execute(create_sql("regions"))
         wh.append("regions", load_regions())
         return wh
@@ -145,6 +146,12 @@ class Warehouse:
     def materialize(self, name: str, expr: ibis.Table) -> None:
         """Write an Ibis expression's result as table `name` (replacing it)."""
         self.raw.execute(f"CREATE OR REPLACE TABLE {name} AS {select_sql(expr)}")
+
+
+def parquet_source(path: Path) -> str:
+    """DuckDB's read_parquet() of a Parquet file or of a directory of parts."""
+    pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
+    return "read_parquet('{}')".format(pattern.replace("'", "''"))
 
 
 def select_sql(expr: ibis.Table) -> str:

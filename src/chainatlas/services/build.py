@@ -33,7 +33,7 @@ import pyarrow.dataset as ds
 
 from chainatlas.atlas.model import Chain
 from chainatlas.engine.tables import CONTRACTS
-from chainatlas.engine.warehouse import Warehouse
+from chainatlas.engine.warehouse import Warehouse, parquet_source, select_sql
 from chainatlas.errors import UserError
 from chainatlas.settings import ClassifyWeights, StatusThresholds
 
@@ -199,17 +199,6 @@ def check_region_codes(path: Path) -> None:
 
 
 # --- engines --------------------------------------------------------------------------------
-def _duckdb_columns(wh: Warehouse, table: str) -> str:
-    """The table's columns, integers of every width as BIGINT (the Spark writer's type)."""
-    integers = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                "UINTEGER", "UBIGINT"}  # fmt: skip
-    described = wh.raw.execute(f"DESCRIBE {table}").fetchall()
-    return ", ".join(
-        f'CAST("{name}" AS BIGINT) AS "{name}"' if kind in integers else f'"{name}"'
-        for name, kind, *_ in described
-    )
-
-
 def build_duckdb(
     paths: Mapping[str, Path],
     out_dir: Path,
@@ -238,7 +227,7 @@ def build_duckdb(
         for table in OUTPUT_TABLES:
             target = out_dir / table
             target.mkdir(parents=True)
-            query = f"SELECT {_duckdb_columns(wh, table)} FROM {table}"
+            query = select_sql(wh.table(table))  # integers as BIGINT, as Spark writes them
             file = str(target / "part-0.parquet").replace("'", "''")
             wh.raw.execute(f"COPY ({query}) TO '{file}' (FORMAT parquet)")
             exported += wh.count(table)
@@ -393,8 +382,7 @@ def import_build(out_dir: Path, warehouse_path: Path) -> dict[str, Any]:
             ensure_regions(wh)
             with wh.transaction():
                 for table in OUTPUT_TABLES:
-                    files = str(out_dir / table / "*.parquet").replace("'", "''")
-                    source = f"read_parquet('{files}')"
+                    source = parquet_source(out_dir / table)
                     if table in CONTRACTS:  # created by the warehouse with the contract's types
                         columns = ", ".join(CONTRACTS[table])
                         wh.raw.execute(

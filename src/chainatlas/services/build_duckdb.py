@@ -30,7 +30,7 @@ from chainatlas.atlas.model import Chain
 from chainatlas.classify import build_vocabulary, classify
 from chainatlas.engine import cube
 from chainatlas.engine.tables import CONTRACTS
-from chainatlas.engine.warehouse import Warehouse
+from chainatlas.engine.warehouse import Warehouse, parquet_source
 from chainatlas.services.load import ensure_regions
 from chainatlas.settings import ClassifyWeights
 
@@ -62,12 +62,6 @@ def fingerprint(
     atlas_dump = [dataclasses.asdict(c) for _, c in sorted(atlas.items())]
     blob = json.dumps([files, atlas_dump, weights.model_dump()], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _parquet(path: Path) -> str:
-    """A read_parquet() source for a file or a directory of parts."""
-    pattern = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
-    return "read_parquet('{}')".format(pattern.replace("'", "''"))
 
 
 def _cast(table: str, skip: tuple[str, ...] = ()) -> str:
@@ -125,7 +119,7 @@ def _read(b: DuckdbBuild, path: Path) -> int:
     b.wh.raw.execute("DELETE FROM enterprises")
     b.wh.raw.execute(
         f"INSERT INTO enterprises SELECT {columns}, r.province_code, r.city_code "
-        f"FROM {_parquet(path)} src LEFT JOIN regions r ON r.region_code = src.region_code"
+        f"FROM {parquet_source(path)} src LEFT JOIN regions r ON r.region_code = src.region_code"
     )
     return b.wh.count("enterprises")
 
@@ -133,7 +127,7 @@ def _read(b: DuckdbBuild, path: Path) -> int:
 def _links(b: DuckdbBuild, path: Path) -> int:
     b.wh.raw.execute("DELETE FROM supply_links")
     b.wh.raw.execute(
-        f"INSERT INTO supply_links SELECT {_cast('supply_links')} FROM {_parquet(path)} src"
+        f"INSERT INTO supply_links SELECT {_cast('supply_links')} FROM {parquet_source(path)} src"
     )
     return b.wh.count("supply_links")
 
