@@ -236,3 +236,16 @@ def test_a_snapshot_deregisters_missing_firms_of_its_own_counties_only(
     assert after.filter(pl.col("uscc") == dropped)["deregistered"].to_list() == [SNAPSHOT_DATE]
     guangzhou = after.filter(pl.col("region_code") == "440106")
     assert guangzhou.height > 0 and guangzhou["deregistered"].null_count() == guangzhou.height
+
+
+def test_a_warehouse_from_an_older_version_is_rebuilt_not_refreshed(
+    toy_warehouse: Warehouse, toy_chain: Chain
+) -> None:
+    """A cube lacking a table (no cohorts yet) cannot be updated group by group: the load
+    rebuilds it, which creates the table."""
+    toy_warehouse.raw.execute("DROP TABLE node_cohorts")
+    stored = toy_warehouse.sql("SELECT * FROM enterprises").select(list(ENTERPRISES_SCHEMA))
+    richer = stored.head(1).with_columns(registered_capital=pl.lit(5.0e6))
+    result = load_enterprises(toy_warehouse, richer, {"toy": toy_chain})
+    assert result.mode == "full"
+    assert toy_warehouse.has_table("node_cohorts") and toy_warehouse.count("node_cohorts") > 0

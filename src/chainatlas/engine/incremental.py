@@ -88,6 +88,25 @@ def _touched_sql() -> str:
     )
 
 
+# every table `refresh` writes into (the network tables are probed by one of them)
+REFRESHED_TABLES = (
+    "node_facts",
+    "chain_facts",
+    "node_cohorts",
+    "chain_cohorts",
+    "firm_search",
+    "firm_partners",
+    "chain_firms",
+    "sourcing_inputs",
+)
+
+
+def can_refresh(wh: Warehouse) -> bool:
+    """False for a warehouse whose cube lacks a table (built by an older version): it needs
+    the full rebuild, which creates them."""
+    return all(wh.has_table(t) for t in REFRESHED_TABLES)
+
+
 def capture_before(wh: Warehouse) -> None:
     """Remember the groups the changed firms sit in now (before they are rewritten)."""
     wh.raw.execute(f"CREATE OR REPLACE TEMP TABLE {_TOUCHED} AS {_touched_sql()}")

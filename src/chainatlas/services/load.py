@@ -199,6 +199,7 @@ def load_enterprises(
     ).with_columns(pl.lit(None, pl.Int64).alias("national_rank"))
     if incremental is None:
         incremental = stored > 0 and changed.height <= FULL_REBUILD_SHARE * stored
+    incremental = incremental and incremental_cube.can_refresh(wh)
     with wh.transaction():
         if progress:
             progress(0.6, "write")
