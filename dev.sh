@@ -76,7 +76,9 @@ case "${1:-}" in
     start_postgres
     setup_python
     shift
-    exec .venv/bin/python -m pytest "$@" ;;
+    # both cores, one test file per worker at a time (a file's fixtures stay in one
+    # process); CHAINATLAS_TEST_WORKERS=0 runs in this process
+    exec .venv/bin/python -m pytest -n "${CHAINATLAS_TEST_WORKERS:-2}" --dist loadfile "$@" ;;
   lint)
     setup_python
     .venv/bin/ruff check src tests benchmarks

@@ -127,8 +127,17 @@ def _fresh_postgres_database() -> tuple[str, Callable[[], None]]:
         )
     name = f"chainatlas_t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}"'))
+    # two test workers creating databases at once: PostgreSQL refuses a copy of template1
+    # while another session is copying it ("being accessed by other users"); wait and retry
+    for attempt in range(20):
+        try:
+            with admin.connect() as con:
+                con.execute(text(f'CREATE DATABASE "{name}"'))
+            break
+        except DBAPIError as exc:
+            if attempt == 19 or "being accessed by other users" not in str(exc):
+                raise
+            time.sleep(0.2)
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
     def drop() -> None:

@@ -5,7 +5,7 @@ the count cap holds, traditional input finds simplified names, hostile input is 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -272,3 +272,37 @@ def test_search_reads_the_region_sorted_copy_and_falls_back(
     with Warehouse(path, read_only=True) as old:
         for filters in ({"q": "发达"}, {"region": "450400"}, {"tag": "上市"}):
             assert found(old, **filters) == found(wh, **filters)
+
+
+def test_a_region_kept_in_memory_answers_as_the_warehouse_does(wh: Warehouse) -> None:
+    kept: dict[str, pl.DataFrame] = {}
+    reads: list[str] = []
+
+    def region_rows(region: str, read: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        if region not in kept:
+            reads.append(region)
+            kept[region] = read()
+        return kept[region]
+
+    compared = 0
+    for region in ("450400", "450403", "450421", "440100", "320506", "450100"):
+        for q in (None, "发达", "有限", "發達", code(2), code(7), "无此名"):
+            for tag in (None, "专精特新", "上市", "小巨人"):
+                for page, size in ((1, 200), (1, 1), (2, 1), (3, 2)):
+                    filters = {"q": q, "region": region, "tag": tag, "page": page}
+                    scanned = search_enterprises(wh, page_size=size, **filters)
+                    kept_rows = search_enterprises(
+                        wh,
+                        page_size=size,
+                        region_rows=region_rows,
+                        **filters,
+                    )
+                    assert kept_rows[1] == scanned[1], filters
+                    assert kept_rows[0].equals(scanned[0]), filters
+                    compared += scanned[0].height
+    assert compared > 100  # the comparison saw rows, not only empty pages
+    assert sorted(reads) == ["320506", "440100", "450100", "450400", "450403", "450421"]
+    # a province or a chain filter is not a region kept in memory
+    search_enterprises(wh, region="450000", region_rows=region_rows)
+    search_enterprises(wh, region="450400", chain="toy", region_rows=region_rows)
+    assert len(reads) == 6

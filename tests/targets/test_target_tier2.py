@@ -29,6 +29,7 @@ from chainatlas.diagnose import diagnose
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.ingest.links import SUPPLY_LINKS_SCHEMA
 from chainatlas.services.load import load_links
+from chainatlas.targets import pipeline
 from chainatlas.targets.pipeline import find_targets
 from chainatlas.targets.score import tier2_points
 from chainatlas.targets.weights import TargetScales, TargetWeights
@@ -147,3 +148,30 @@ def test_second_tier_goes_through_firms_on_the_chain_only(tmp_path: Path, toy_ch
         result = find_targets(wh, toy_chain, d, as_of=AS_OF, node_id="b", top=30)
     s1 = next(t for t in result.nodes[0].targets if t.uscc == S1)
     assert s1.partners == [] and s1.components["partner_referral"] == 0
+
+
+@pytest.mark.parametrize("limit", [0.0, 2.0], ids=["all-links", "limited-reads"])
+def test_the_firm_between_may_sit_on_a_node_not_asked_for(
+    tmp_path: Path, toy_chain: Chain, limit: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "LIMIT_READS_BELOW", limit)
+    # Y (node a, not a gap asked for) supplies the lead firm L3; X (node b) supplies Y
+    y, x = code("440106", 150), code("320506", 250)
+    extra = pl.DataFrame(
+        [firm_row(150, "440106", "a", 100, name="广州甲中间"), firm_row(250, "320506", "b", 100)],
+        schema=ENTERPRISE_SCHEMA,
+    )
+    path = tmp_path / "t.duckdb"
+    build_target_warehouse(path, toy_chain, extra)
+    links = pl.DataFrame(
+        [(y, L3, 5.0, 2024, None), (x, y, 5.0, 2024, None)],
+        schema=SUPPLY_LINKS_SCHEMA,
+        orient="row",
+    )
+    with Warehouse(path) as wh:
+        load_links(wh, pl.concat([target_links(), links]))
+        d = diagnose(wh, toy_chain, REGION)
+        assert L3 in {f.uscc for n in d.nodes for f in n.lead_firms}
+        result = find_targets(wh, toy_chain, d, as_of=AS_OF, node_id="b", top=40)
+    found = next(t for t in result.nodes[0].targets if t.uscc == x)
+    assert [(p.uscc, p.relation, p.via_uscc) for p in found.partners] == [(L3, "supplier_tier2", y)]

@@ -226,3 +226,28 @@ def test_the_page_speaks_the_users_language(web_app: FastAPI, lang: str) -> None
         page = client.get("/enterprises?region=450400")
         assert ("企业名称" in page.text) == (lang == "zh")
         assert ("Registered capital" in page.text) == (lang == "en")
+
+
+def test_new_searches_in_a_county_read_its_firms_once(
+    web_app: FastAPI, analyst: TestClient
+) -> None:
+    from chainatlas.web.readmodel import region_rows_cache
+
+    # the second-largest county: no other test of the module searches it
+    county = sql(
+        web_app,
+        "SELECT region_code AS uscc FROM enterprises WHERE city_code = ? "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2",
+        [REGION],
+    )[1]
+    kept = region_rows_cache(state_of(web_app))
+    before = kept.computed
+    for word in ("科技", "有限", "公司", "梧州", "制造"):
+        codes, _ = listed(analyst, q=word, region=county)
+        expected = sql(
+            web_app,
+            "SELECT uscc FROM enterprises WHERE contains(name, ?) AND region_code = ?" + ORDER,
+            [word, county],
+        )
+        assert codes == expected[:20]
+    assert kept.computed - before == 1  # the first search read the county's rows

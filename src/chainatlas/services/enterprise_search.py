@@ -21,6 +21,7 @@ scan):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,6 +182,7 @@ def search_enterprises(
     tag: str | None = None,
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    region_rows: RegionRows | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """One page of firms matching every given filter, largest registered capital first
     (then by credit code), and the number of matches (exact; pages end after
@@ -192,7 +194,11 @@ def search_enterprises(
     (专精特新小巨人), 专精特新, 高新技术企业.
 
     Rows: uscc, name, region_code, registered_capital, revenue, tags, deregistered, nodes
-    (with a chain filter: the firm's node ids on that chain, else empty), region_name."""
+    (with a chain filter: the firm's node ids on that chain, else empty), region_name.
+
+    region_rows: where a caller keeps regions' rows in memory (the web), a search inside a
+    city or county without a chain filter reads them from it (`search_region_rows`: the
+    same rows, the same order) instead of scanning the warehouse."""
     if page < 1:
         raise UserError("「页码」须为正整数", "'page' must be at least 1")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -205,6 +211,9 @@ def search_enterprises(
     wanted = min(offset + page_size, MAX_BROWSABLE)
     if where.chain is not None:
         rows, total = _chain_page(wh, where, offset, wanted - offset)
+    elif region_rows is not None and region and region_column(region.strip()) != "province_code":
+        frame = region_rows(region.strip(), lambda: read_region_rows(wh, region.strip()))
+        rows, total = search_region_rows(frame, q=q, tag=tag, offset=offset, wanted=wanted)
     else:
         rows, total = _enterprise_page(wh, where, offset, wanted)
     return _finish(rows), total
@@ -212,6 +221,44 @@ def search_enterprises(
 
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=ROW_SCHEMA)
+
+
+# (region code, read it) → the region's rows: a cache the caller owns
+RegionRows = Callable[[str, Callable[[], pl.DataFrame]], pl.DataFrame]
+REGION_ROW_SCHEMA = {k: v for k, v in ROW_SCHEMA.items() if k != "nodes"}
+
+
+def read_region_rows(wh: Warehouse, region: str) -> pl.DataFrame:
+    """Every firm registered in a city or county (ROW_COLUMNS), in the search's order: what
+    `search_region_rows` filters. A city of a national warehouse is some 30 k rows (≈ 4 MB)."""
+    column = region_column(region)
+    table = _search_table(wh)
+    rows = wh.sql(
+        f"SELECT {ROW_COLUMNS} FROM {table} WHERE {column} = ? ORDER BY {ORDER}", [region]
+    )
+    return rows.cast(REGION_ROW_SCHEMA)  # type: ignore[arg-type]
+
+
+def search_region_rows(
+    rows: pl.DataFrame, *, q: str | None, tag: str | None, offset: int, wanted: int
+) -> tuple[pl.DataFrame, int]:
+    """Rows offset … wanted − 1 of the matches among a region's rows (`read_region_rows`)
+    and the number of matches: the name / credit code and tag tests of `search_filter`, in
+    memory."""
+    conditions: list[pl.Expr] = []
+    text = (q or "").strip()
+    if text:
+        code = clean_code(text)
+        if looks_like_uscc(code):
+            conditions.append(pl.col("uscc") == code)
+        else:
+            conditions.append(pl.col("name").str.contains(normalize(text), literal=True))
+    if tag:
+        conditions.append(pl.col("tags").str.split(";").list.contains(canonical_tag(tag)))
+    found = rows.filter(*conditions) if conditions else rows
+    page = found.slice(offset, max(wanted - offset, 0))
+    nodes = pl.Series("nodes", [[] for _ in range(page.height)], dtype=pl.List(pl.String))
+    return page.with_columns(nodes), found.height
 
 
 def _search_table(wh: Warehouse) -> str:

@@ -214,7 +214,20 @@ def _partner_relation(t: ir.Table) -> ir.StringValue:
     return t.buys.ifelse(ibis.literal("supplier"), ibis.literal("customer"))
 
 
-def local_links(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataFrame:
+def _gap_pool(wh: Warehouse, chain_id: str, node_ids: Sequence[str]) -> ir.Table:
+    """uscc of the active firms (anywhere) on `node_ids` of the chain."""
+    firms = _chain_firms(wh, chain_id)
+    return firms.filter(firms.node_id.isin(list(node_ids))).select("uscc").distinct()
+
+
+def local_links(
+    wh: Warehouse,
+    chain_id: str,
+    level: str,
+    code: str,
+    node_ids: Sequence[str] | None = None,
+    lead_usccs: Collection[str] = frozenset(),
+) -> pl.DataFrame:
     """The on-chain supply links (both ends active and assigned to the chain, self-links
     left out — the network's `firm_links`) between a firm anywhere and one of the region's
     firms on the chain: uscc (the other firm), local_uscc, relation (`supplier`: the other
@@ -223,11 +236,22 @@ def local_links(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataF
     too; the caller keeps the candidates.
 
     `firm_links` is sorted by chain and firm, and a firm's registration region is in its
-    code, so the region's rows are read without scanning the 30 M stored links."""
+    code, so the region's rows are read without scanning the 30 M stored links.
+
+    With `node_ids`, only the links that can matter to targets on those nodes: the other
+    firm is on one of them (a candidate), or the local firm is one of `lead_usccs` (its
+    partners lead to the second tier). A big city's firms have ten times more links than
+    that."""
     firms = _chain_firms(wh, chain_id)
     local = firms.filter(_inside(firms, level, code)).select("uscc").distinct()
     t = wh.table("firm_links")
     t = t.filter(t.chain_id == chain_id).semi_join(local, "uscc")
+    if node_ids is not None:
+        pool = _gap_pool(wh, chain_id, node_ids).select(candidate=_.uscc, wanted=ibis.literal(True))
+        t = t.left_join(pool, t.partner == pool.candidate)
+        leads = list(lead_usccs)
+        lead = t.uscc.isin(leads) if leads else ibis.literal(False)
+        t = t.filter(t.wanted.notnull() | lead).drop("candidate", "wanted")
     grouped = t.group_by(
         uscc=t.partner, local_uscc=t.uscc, relation=_partner_relation(t)
     ).aggregate(links=_.count(), amount=_.amount.sum())
@@ -241,7 +265,9 @@ def local_links(wh: Warehouse, chain_id: str, level: str, code: str) -> pl.DataF
     return wh.to_polars(grouped).cast(schema)  # type: ignore[arg-type]
 
 
-def tier2_links(wh: Warehouse, chain_id: str, via: pl.DataFrame) -> pl.DataFrame:
+def tier2_links(
+    wh: Warehouse, chain_id: str, via: pl.DataFrame, node_ids: Sequence[str] | None = None
+) -> pl.DataFrame:
     """On-chain links one step beyond the local lead firms' partners (以商招商 at the second
     tier).
 
@@ -250,7 +276,7 @@ def tier2_links(wh: Warehouse, chain_id: str, via: pl.DataFrame) -> pl.DataFrame
     supplier Y, or buys from a customer Y), via_uscc, relation (of Y), links, amount — so X
     is a supplier's supplier or a customer's customer of the lead firm. Read from the
     chain's rows of `firm_links` (sorted by chain and firm) with the small via list joined
-    in the engine."""
+    in the engine. With `node_ids`, only the X on those nodes (the candidates)."""
     schema = {
         "uscc": pl.String,
         "via_uscc": pl.String,
@@ -266,6 +292,9 @@ def tier2_links(wh: Warehouse, chain_id: str, via: pl.DataFrame) -> pl.DataFrame
     # X beyond Y in the same direction: Y's own suppliers when Y is a supplier, Y's own
     # customers when Y is a customer
     joined = t.join(ys, (t.uscc == ys.via_uscc) & (_partner_relation(t) == ys.relation))
+    if node_ids is not None:
+        pool = _gap_pool(wh, chain_id, node_ids)
+        joined = joined.semi_join(pool, joined.partner == pool.uscc)
     grouped = joined.group_by(
         uscc=joined.partner, via_uscc=joined.via_uscc, relation=joined.relation
     ).aggregate(links=_.count(), amount=_.amount.sum())

@@ -47,6 +47,8 @@ from chainatlas.targets.score import (
 from chainatlas.targets.weights import COMPONENTS, TargetScales, TargetWeights
 
 GAP_STATUSES = ("missing", "weak")
+# partner reads are limited to the gap nodes' firms when these hold less of the chain
+LIMIT_READS_BELOW = 0.5
 PARTNERS_SHOWN = 3
 
 
@@ -178,6 +180,14 @@ def _target(row: dict[str, Any], partners: list[LocalPartner]) -> Target:
     )
 
 
+def _share_of_chain(diagnosis: Diagnosis, node_ids: Collection[str]) -> float:
+    """The nodes' share of the chain's national firm count (firms on several nodes counted
+    on each)."""
+    counts = {n.id: n.national_firm_count for n in diagnosis.nodes}
+    total = sum(counts.values())
+    return sum(counts.get(n, 0) for n in node_ids) / total if total else 1.0
+
+
 def score_pool(
     wh: Warehouse,
     chain: Chain,
@@ -201,14 +211,18 @@ def score_pool(
     scales = weights.scales
     level, code = diagnosis.region.level, diagnosis.region.code
     lead_usccs = {f.uscc for n in diagnosis.nodes for f in n.lead_firms}
-    links = candidates.local_links(wh, chain.id, level, code)
+    # reading only the links that can matter pays when the gap nodes hold a small part of the
+    # chain's firms (a big city's links are mostly elsewhere); otherwise the filter costs more
+    # than it saves
+    limit = node_ids if _share_of_chain(diagnosis, node_ids) < LIMIT_READS_BELOW else None
+    links = candidates.local_links(wh, chain.id, level, code, limit, lead_usccs)
     local = candidates.local_firms(wh, chain.id, level, code)
     points = partner_points(links, local, lead_usccs, scales)
     if scales.tier2_factor > 0:
         via = points.filter(pl.col("lead_firm")).select(
             pl.col("uscc").alias("via_uscc"), "relation"
         )
-        tier2 = tier2_points(candidates.tier2_links(wh, chain.id, via), points, scales)
+        tier2 = tier2_points(candidates.tier2_links(wh, chain.id, via, limit), points, scales)
         points = pl.concat([points, tier2], how="diagonal_relaxed")
     # candidates are outside the region: the region's own firms' rows served the second tier
     points = points.join(local.select("uscc").unique(), on="uscc", how="anti")

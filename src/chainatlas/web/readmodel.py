@@ -140,6 +140,14 @@ def search_cache(state: AppState) -> VersionedLRU[Any]:
     return _cache(state, "search", 512)
 
 
+def region_rows_cache(state: AppState) -> VersionedLRU[Any]:
+    """The firms of the cities and counties searched lately (`read_region_rows`), per
+    warehouse version: a new search inside one of them filters these rows in memory (a few
+    ms) instead of scanning the warehouse (16–38 ms a city on a national one). A city of a
+    10 M-firm warehouse holds about 30 k rows, some 4 MB."""
+    return _cache(state, "search_regions", 48)
+
+
 def _read(
     state: AppState, name: str, maxsize: int, key: Hashable, compute: Callable[[Warehouse], V]
 ) -> V:
