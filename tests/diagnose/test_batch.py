@@ -32,3 +32,19 @@ def test_batch_covers_every_region_of_the_level(toy_warehouse, toy_chain) -> Non
     counties = load_regions().filter(load_regions()["level"] == "county").height
     assert batch.chains.height == counties
     assert batch.nodes.height == counties * len(toy_chain.nodes)
+
+
+@pytest.mark.parametrize(
+    "level,code",
+    [("city", "450400"), ("county", "450403"), ("province", "440000"), ("county", "110101")],
+)
+def test_one_region_of_the_batch_is_its_rows_of_the_whole(  # type: ignore[no-untyped-def]
+    toy_warehouse, toy_chain, level: str, code: str
+) -> None:
+    whole = diagnose_all(toy_warehouse, {"toy": toy_chain}, level)
+    one = diagnose_all(toy_warehouse, {"toy": toy_chain}, level, region_code=code, network=False)
+    assert one.nodes.height == len(toy_chain.nodes)
+    # without the network figures, every other column equal
+    for mine, every in ((one.nodes, whole.nodes), (one.chains, whole.chains)):
+        assert set(mine.columns) < set(every.columns)
+        assert mine.equals(every.filter(every["region_code"] == code).select(mine.columns))

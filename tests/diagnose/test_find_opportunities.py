@@ -16,7 +16,7 @@ from chainatlas.engine.warehouse import Warehouse
 from chainatlas.ingest.enterprises import ENTERPRISES_SCHEMA
 from chainatlas.metrics.complexity import complexity_table
 from chainatlas.services.load import load_enterprises
-from chainatlas.settings import LeadFirmWeights, OpportunityWeights, StatusThresholds
+from chainatlas.settings import OpportunityWeights, StatusThresholds
 
 SECOND = """\
 id: toy2
@@ -75,7 +75,6 @@ def run(wh: Warehouse, atlas: dict[str, Chain], region: str, **kw: object):  # t
         region,
         weights=OpportunityWeights(),
         thresholds=StatusThresholds(),
-        lead_weights=LeadFirmWeights(),
         **kw,  # type: ignore[arg-type]
     )
 

@@ -105,7 +105,13 @@ def diagnose_all(
     atlas: Mapping[str, Chain],
     level: str = "county",
     thresholds: StatusThresholds | None = None,
+    *,
+    region_code: str | None = None,
+    network: bool = True,
 ) -> BatchDiagnosis:
+    """Every region of `level` on every chain of `atlas`; with `region_code`, only that region
+    of the level (its rows are those of the whole batch); `network=False` leaves out the
+    supply-network figures (statuses and breaks do not depend on them)."""
     t = thresholds or StatusThresholds()
     col = LEVEL_COLUMN[level]
     regions = (
@@ -113,6 +119,10 @@ def diagnose_all(
         .filter(pl.col("level") == level)
         .select(pl.col("region_code").alias("region"))
     )
+    only = ""
+    if region_code is not None:
+        regions = regions.filter(pl.col("region") == region_code)
+        only = f"AND e.{col} = $region"
     node_facts = wh.sql(
         f"SELECT {col} AS region, chain_id, node_id, sum(firm_count)::BIGINT AS firm_count, "
         "sum(capital) AS capital FROM node_facts GROUP BY ALL"
@@ -121,11 +131,12 @@ def diagnose_all(
         f"SELECT {col} AS region, chain_id, sum(firm_count)::BIGINT AS chain_firms, "
         "sum(capital) AS chain_capital FROM chain_facts GROUP BY ALL"
     )
-    best_rank = wh.sql(
+    best_rank = wh.raw.execute(
         f"SELECT e.{col} AS region, a.chain_id, a.node_id, min(a.national_rank) AS best_national_rank "
-        "FROM assignments a JOIN enterprises e USING (uscc) WHERE a.national_rank IS NOT NULL "
-        "GROUP BY ALL"
-    )
+        f"FROM assignments a JOIN enterprises e USING (uscc) WHERE a.national_rank IS NOT NULL {only} "
+        "GROUP BY ALL",
+        {"region": region_code} if only else {},
+    ).pl()
     national = node_facts.group_by("chain_id", "node_id").agg(
         pl.col("firm_count").sum().alias("national_firm_count"),
         pl.col("capital").sum().alias("national_capital"),
@@ -178,7 +189,7 @@ def diagnose_all(
     frame = frame.rename({"region": "region_code"})
     spof = pl.DataFrame()
     network_chains = None
-    if data.has_network(wh):
+    if network and data.has_network(wh):
         frame, network_chains, spof = network_all(wh, level, frame, t)
     chains = frame.group_by("region_code", "chain_id").agg(
         pl.col("chain_firms").first().alias("firm_count"),

@@ -13,8 +13,9 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from chainatlas.atlas.model import Chain
+from chainatlas.diagnose.batch import diagnose_all
 from chainatlas.diagnose.model import RegionRef
-from chainatlas.diagnose.pipeline import diagnose, resolve_region
+from chainatlas.diagnose.pipeline import resolve_region
 from chainatlas.engine.history import active_by_year, data_years, node_profiles
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.metrics.complexity import complexity_table
@@ -26,7 +27,7 @@ from chainatlas.metrics.opportunities import (
     reasons,
 )
 from chainatlas.reference.regions import load_regions
-from chainatlas.settings import LeadFirmWeights, OpportunityWeights, StatusThresholds
+from chainatlas.settings import OpportunityWeights, StatusThresholds
 
 SCHEMA_ID = "chainatlas.opportunities/1"
 
@@ -133,7 +134,6 @@ def find_opportunities(
     *,
     weights: OpportunityWeights,
     thresholds: StatusThresholds,
-    lead_weights: LeadFirmWeights,
     chain_id: str | None = None,
     top: int | None = 20,
 ) -> Opportunities:
@@ -172,14 +172,15 @@ def find_opportunities(
     held_ids = (
         region_rows.filter(pl.col("mcp") == 1)["chain_id"].unique().to_list() if diversity else []
     )
-    status_rows: list[tuple[str, str, str]] = []
-    for cid in sorted(held_ids):
-        diag = diagnose(wh, atlas[cid], region_code, thresholds, lead_weights)
-        status_rows += [(cid, n.id, n.status) for n in diag.nodes]
-    status = pl.DataFrame(
-        status_rows,
-        schema={"chain_id": pl.String, "node_id": pl.String, "status": pl.String},
-        orient="row",
+    # the held chains' node statuses, as the diagnosis gives them (one batch pass for the
+    # region: a diagnosis per chain would read the network and lead firms it does not need)
+    held = {cid: atlas[cid] for cid in sorted(held_ids)}
+    status = (
+        diagnose_all(
+            wh, held, region.level, thresholds, region_code=region_code, network=False
+        ).nodes.select("chain_id", "node_id", "status")
+        if held
+        else pl.DataFrame(schema={"chain_id": pl.String, "node_id": pl.String, "status": pl.String})
     )
     found = candidates(region_rows, edges, status, growth)
     if not diversity:

@@ -44,7 +44,6 @@ def run_opportunities(
                 region_code,
                 weights=settings.opportunity,
                 thresholds=settings.status,
-                lead_weights=settings.lead_firm,
                 chain_id=chain_id,
                 top=top,
             )

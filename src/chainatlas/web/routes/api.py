@@ -518,7 +518,6 @@ def opportunities_for(state: AppState, region: str, chain: str | None, top: int)
             region,
             weights=settings.opportunity,
             thresholds=settings.status,
-            lead_weights=settings.lead_firm,
             chain_id=chain,
             top=None,
         ),

@@ -61,7 +61,6 @@ def opportunity_list(
                 region,
                 weights=settings.opportunity,
                 thresholds=settings.status,
-                lead_weights=settings.lead_firm,
                 chain_id=chain_id,
                 top=top,
             )
