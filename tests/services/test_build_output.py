@@ -13,8 +13,10 @@ from polars.testing import assert_frame_equal
 from chainatlas.atlas import Chain, load_atlas
 from chainatlas.diagnose import diagnose
 from chainatlas.diagnose.batch import diagnose_all
+from chainatlas.diagnose.opportunities import region_matrix
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
+from chainatlas.metrics.complexity import complexity_table
 from chainatlas.services.build import (
     DIAGNOSIS_TABLES,
     LEVELS,
@@ -75,6 +77,29 @@ def test_the_build_diagnoses_every_region_of_every_level_as_the_warehouse_does(
     )
     assert nodes.filter(pl.col("firm_count") > 0).height > 0
     assert set(nodes["status"]) >= {"missing", "present"}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_the_build_writes_relatedness_as_opportunities_computes_it(
+    built: tuple[BuildResult, Path], level: str
+) -> None:
+    result, direct = built
+    got = read(result.output_dir, "relatedness").filter(pl.col("level") == level)
+    with Warehouse(direct, read_only=True) as wh:
+        matrix = region_matrix(wh, level)
+    want = complexity_table(matrix, region="region_code", product="product", value="firm_count")
+    assert got.height == want.height > 0
+    got = got.with_columns(pl.concat_str("chain_id", pl.lit("/"), "node_id").alias("product"))
+    columns = ["rca", "mcp", "diversity", "ubiquity", "eci", "pci", "density", "coi", "cog"]
+    assert_frame_equal(
+        got.sort("region_code", "product").select("region_code", "product", *columns),
+        want.sort("region_code", "product").select("region_code", "product", *columns),
+        check_dtypes=False,
+        **TOL,
+    )
+    assert got.filter(pl.col("mcp") == 1).height > 0 and got["density"].drop_nulls().len() > 0
+    if level != "county":  # 3,000 firms over 2,800 counties leave the county ECI undefined
+        assert got["eci"].drop_nulls().len() > 0
 
 
 def test_the_build_reports_its_diagnosis_stage_and_tables(

@@ -61,8 +61,16 @@ OUTPUT_TABLES = (
     "sourcing_inputs",
 )
 # the diagnosis of every region of every level on every chain, computed from the tables
-# above by `diagnose.batch.diagnose_all` on the driver (the same code after either engine)
-DIAGNOSIS_TABLES = ("diagnosis_nodes", "diagnosis_chains", "single_points_of_failure")
+# above by `diagnose.batch.diagnose_all` on the driver (the same code after either engine),
+# and relatedness and complexity of every region × node of each level (`relatedness`:
+# `metrics.complexity.complexity_table` over the level's region × node firm counts, as
+# `chainatlas opportunities` computes them)
+DIAGNOSIS_TABLES = (
+    "diagnosis_nodes",
+    "diagnosis_chains",
+    "single_points_of_failure",
+    "relatedness",
+)
 LEVELS = ("province", "city", "county")
 
 # Arrow types a contract column accepts (the build casts them to the contract's type)
@@ -285,7 +293,7 @@ def build_diagnosis(
     with Warehouse.over_parquet(out_dir, OUTPUT_TABLES) as wh:
         for level in LEVELS:
             batch = diagnose_all(wh, atlas, level, thresholds)
-            tagged = [batch.nodes, batch.chains, batch.spof]
+            tagged = [batch.nodes, batch.chains, batch.spof, relatedness(wh, level)]
             for table, frame in zip(DIAGNOSIS_TABLES, tagged, strict=True):
                 frames[table].append(frame.select(pl.lit(level).alias("level"), pl.all()))
     for table, parts in frames.items():
@@ -294,6 +302,28 @@ def build_diagnosis(
         pl.concat(parts, how="diagonal_relaxed").write_parquet(target / "part-0.parquet")
     rows = sum(f.height for f in frames["diagnosis_nodes"])
     return StageResult("diagnose", rows, time.perf_counter() - start)
+
+
+def relatedness(wh: Warehouse, level: str) -> pl.DataFrame:
+    """RCA, presence, diversity, ubiquity, ECI, PCI, density, COI and COG of every region of
+    `level` with firms × every node with firms: region_code, chain_id, node_id, firm_count
+    and the figures (DESIGN §6; nodes keyed as `chain/node` by the complexity code)."""
+    from chainatlas.diagnose.opportunities import region_matrix
+    from chainatlas.metrics.complexity import complexity_table
+
+    matrix = region_matrix(wh, level)
+    if not matrix.height:
+        keys = ("region_code", "chain_id", "node_id")
+        return pl.DataFrame(schema={**dict.fromkeys(keys, pl.String), "firm_count": pl.Int64})
+    table = complexity_table(matrix, region="region_code", product="product", value="firm_count")
+    keys = pl.col("product").str.split_exact("/", 1)
+    return table.select(
+        "region_code",
+        keys.struct.field("field_0").alias("chain_id"),
+        keys.struct.field("field_1").alias("node_id"),
+        pl.col("firm_count").cast(pl.Int64),
+        pl.exclude("region_code", "product", "firm_count"),
+    )
 
 
 def resume_dir(output_dir: Path) -> Path:
