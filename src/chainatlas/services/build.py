@@ -313,8 +313,8 @@ def relatedness(wh: Warehouse, level: str) -> pl.DataFrame:
 
     matrix = region_matrix(wh, level)
     if not matrix.height:
-        keys = ("region_code", "chain_id", "node_id")
-        return pl.DataFrame(schema={**dict.fromkeys(keys, pl.String), "firm_count": pl.Int64})
+        names = ("region_code", "chain_id", "node_id")
+        return pl.DataFrame(schema={**dict.fromkeys(names, pl.String), "firm_count": pl.Int64})
     table = complexity_table(matrix, region="region_code", product="product", value="firm_count")
     keys = pl.col("product").str.split_exact("/", 1)
     return table.select(
