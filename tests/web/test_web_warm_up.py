@@ -93,3 +93,27 @@ def test_a_failed_warm_up_is_only_logged(
 
     monkeypatch.setattr(readmodel, "diagnose_all", broken)
     readmodel.warm_up(state)  # no exception escapes
+
+
+def test_shutdown_stops_the_warm_up_before_closing_the_warehouse(
+    tmp_path: Path, web_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    levels: list[str] = []
+    entered, release = threading.Event(), threading.Event()
+    real = readmodel.diagnose_all
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        levels.append(args[2])
+        entered.set()
+        release.wait(30)  # the server is asked to stop while this step runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(readmodel, "diagnose_all", slow)
+    state, client = _app_on_copy(tmp_path, web_settings, warm=True)
+    with client:
+        assert entered.wait(30)
+        threading.Timer(0.5, release.set).start()
+    # the shutdown waited for the step under way, and no later step started
+    assert state.stopping.is_set()
+    assert not any(t.is_alive() for t in state.background)
+    assert levels == ["city"]

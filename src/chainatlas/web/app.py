@@ -21,7 +21,7 @@ from chainatlas.db.session import Database
 from chainatlas.errors import UserError
 from chainatlas.settings import Settings
 from chainatlas.web.i18n import translate
-from chainatlas.web.readmodel import start_warm_up
+from chainatlas.web.readmodel import start_warm_up, stop_background
 from chainatlas.web.security import CsrfFailed, Forbidden, LoginRequired
 from chainatlas.web.state import AppState, secret_key
 from chainatlas.web.warehouse_gate import WarehouseGate
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             state.warehouse.on_change = lambda: start_warm_up(state)
         yield
         state.warehouse.on_change = None
+        stop_background(state)
         state.warehouse.close()
         state.db.dispose()
 

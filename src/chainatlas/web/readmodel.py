@@ -285,16 +285,28 @@ def warm_up(state: AppState) -> None:
     try:
         info = region_info(home)
         for level in dict.fromkeys((info.level, "province")):
+            if state.stopping.is_set():
+                return
             level_diagnosis(state, level)
-        region_overview(state, home)
+        if not state.stopping.is_set():
+            region_overview(state, home)
     except Exception:  # warming is an optimisation: the pages still compute when asked
         _log.warning("warm-up of the page caches failed", exc_info=True)
 
 
 def start_warm_up(state: AppState) -> threading.Thread:
     thread = threading.Thread(target=warm_up, args=(state,), name="warm-up", daemon=True)
+    state.background[:] = [t for t in state.background if t.is_alive()] + [thread]
     thread.start()
     return thread
+
+
+def stop_background(state: AppState, timeout: float = 60.0) -> None:
+    """At shutdown: let the warm-up finish the step it is in and stop there, so no thread
+    is left inside DuckDB when the warehouse closes and the process exits."""
+    state.stopping.set()
+    for thread in state.background:
+        thread.join(timeout)
 
 
 @dataclass(frozen=True)

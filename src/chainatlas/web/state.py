@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,9 @@ class AppState:
     warehouse: WarehouseGate
     # per-process caches keyed by warehouse version (see web.readmodel)
     caches: dict[str, Any] = field(default_factory=dict)
+    # set at shutdown: background work (the cache warm-up) stops between its steps
+    stopping: threading.Event = field(default_factory=threading.Event)
+    background: list[threading.Thread] = field(default_factory=list)
 
 
 def app_state(request: Request) -> AppState:
