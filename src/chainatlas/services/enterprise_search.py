@@ -54,6 +54,9 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
     "deregistered": pl.Date(),
     "nodes": pl.List(pl.String()),
 }
+# (region code, read it) → the region's rows: a cache the caller owns
+RegionRows = Callable[[str, Callable[[], pl.DataFrame]], pl.DataFrame]
+REGION_ROW_SCHEMA = {k: v for k, v in ROW_SCHEMA.items() if k != "nodes"}
 ORDER = "registered_capital DESC NULLS LAST, uscc"
 # the same order as a key min_by can use: largest capital first, unknown capital last
 SORT_KEY = "{'c': coalesce(-registered_capital, 'inf'::DOUBLE), 'u': uscc}"
@@ -221,11 +224,6 @@ def search_enterprises(
 
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=ROW_SCHEMA)
-
-
-# (region code, read it) → the region's rows: a cache the caller owns
-RegionRows = Callable[[str, Callable[[], pl.DataFrame]], pl.DataFrame]
-REGION_ROW_SCHEMA = {k: v for k, v in ROW_SCHEMA.items() if k != "nodes"}
 
 
 def read_region_rows(wh: Warehouse, region: str) -> pl.DataFrame:
