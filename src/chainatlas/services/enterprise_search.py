@@ -210,12 +210,13 @@ def search_enterprises(
             f"'page_size' must be between 1 and {MAX_PAGE_SIZE}",
         )
     where = search_filter(q=q, region=region, chain=chain, node=node, tag=tag)
+    scope = (region or "").strip()
     offset = (page - 1) * page_size
     wanted = min(offset + page_size, MAX_BROWSABLE)
     if where.chain is not None:
         rows, total = _chain_page(wh, where, offset, wanted - offset)
-    elif region_rows is not None and region and region_column(region.strip()) != "province_code":
-        frame = region_rows(region.strip(), lambda: read_region_rows(wh, region.strip()))
+    elif region_rows is not None and scope and region_column(scope) != "province_code":
+        frame = region_rows(scope, lambda: read_region_rows(wh, scope))
         rows, total = search_region_rows(frame, q=q, tag=tag, offset=offset, wanted=wanted)
     else:
         rows, total = _enterprise_page(wh, where, offset, wanted)

@@ -247,11 +247,9 @@ def local_links(
     t = wh.table("firm_links")
     t = t.filter(t.chain_id == chain_id).semi_join(local, "uscc")
     if node_ids is not None:
-        pool = _gap_pool(wh, chain_id, node_ids).select(candidate=_.uscc, wanted=ibis.literal(True))
-        t = t.left_join(pool, t.partner == pool.candidate)
+        wanted = t.partner.isin(_gap_pool(wh, chain_id, node_ids).uscc)
         leads = list(lead_usccs)
-        lead = t.uscc.isin(leads) if leads else ibis.literal(False)
-        t = t.filter(t.wanted.notnull() | lead).drop("candidate", "wanted")
+        t = t.filter(wanted | t.uscc.isin(leads) if leads else wanted)
     grouped = t.group_by(
         uscc=t.partner, local_uscc=t.uscc, relation=_partner_relation(t)
     ).aggregate(links=_.count(), amount=_.amount.sum())

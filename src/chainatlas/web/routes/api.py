@@ -51,7 +51,7 @@ from chainatlas.web.api_models import (
     FieldProblem,
     RegionOut,
 )
-from chainatlas.web.readmodel import VersionedLRU, region_diagnosis, region_rows_cache
+from chainatlas.web.readmodel import VersionedLRU, region_diagnosis, region_rows
 from chainatlas.web.security import Viewer, require_chain
 from chainatlas.web.state import AppState, app_state
 
@@ -394,10 +394,9 @@ def search(
     if region is not None:
         known_region(region)
     with state.warehouse.read() as wh:
-        version, regions = state.warehouse.version, region_rows_cache(state)
         frame, total = search_enterprises(
             wh,
-            region_rows=lambda code, read: regions.get(version, code, read),
+            region_rows=region_rows(state),
             q=q or None,
             region=region,
             chain=chain,

@@ -26,7 +26,7 @@ from chainatlas.services.enterprise_search import (
     enterprise_detail,
     search_enterprises,
 )
-from chainatlas.web.readmodel import region_rows_cache, search_cache
+from chainatlas.web.readmodel import region_rows, search_cache
 from chainatlas.web.security import Viewer, require_chain
 from chainatlas.web.state import app_state
 from chainatlas.web.templating import current_region, language, render, visible_chains
@@ -115,11 +115,9 @@ def enterprises_page(
 
         def run() -> tuple[pl.DataFrame, int]:
             with state.warehouse.read() as wh:
-                version = state.warehouse.version
-                regions = region_rows_cache(state)
                 return search_enterprises(
                     wh,
-                    region_rows=lambda code, read: regions.get(version, code, read),
+                    region_rows=region_rows(state),
                     q=filters["q"] or None,
                     region=scope or None,
                     chain=filters["chain"] or None,
