@@ -266,14 +266,37 @@ def build(
             "(spills to disk beyond it)",
         ),
     ] = None,
+    targets_top: Annotated[
+        int,
+        typer.Option(
+            "--targets-top",
+            help="每个地区×缺失环节写入的目标企业数 / targets written per region × gap node",
+        ),
+    ] = 10,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="目标企业成长性的计算日期（默认今天）/ date target growth is measured at "
+            "(default today)",
+        ),
+    ] = None,
 ) -> None:
     """批处理：从 Parquet 构建归链、立方体与供应网络表 / batch build: assignments, cube and
     supply-network tables from Parquet to Parquet, on DuckDB or Spark (docs/scaling.md)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from chainatlas.services.build import engine_named, resume_dir, run_build
+    from chainatlas.services.build import ResultOptions, engine_named, resume_dir, run_build
 
     config = settings()
+    results = ResultOptions(
+        thresholds=config.status,
+        lead_weights=config.lead_firm,
+        target_weights=config.targets,
+        targets_top=targets_top,
+        as_of=as_of.date() if as_of else dt.date.today(),
+    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -295,7 +318,7 @@ def build(
                 master=master,
                 atlas=_atlas(),
                 weights=config.classify,
-                thresholds=config.status,
+                results=results,
                 memory_limit=memory_limit,
                 progress=progress,
             )

@@ -4,6 +4,7 @@ give what they give on a warehouse loaded directly."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -18,10 +19,11 @@ from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
 from chainatlas.metrics.complexity import complexity_table
 from chainatlas.services.build import (
-    DIAGNOSIS_TABLES,
     LEVELS,
     OUTPUT_TABLES,
+    RESULT_TABLES,
     BuildResult,
+    ResultOptions,
     import_build,
     run_build,
 )
@@ -30,6 +32,7 @@ from chainatlas.synth import generate
 from chainatlas.targets.pipeline import find_targets
 
 CITY = "450400"  # 梧州, the synthetic data's focus city
+AS_OF = dt.date(2026, 6, 1)
 TOL = {"rel_tol": 1e-9, "abs_tol": 1e-9}
 
 
@@ -48,7 +51,7 @@ def built(
     generate(3_000, 11, raw, atlas=atlas, chunk_size=1_000)
     (raw / "labels.parquet").unlink()
     out = tmp_path_factory.mktemp("out") / "build"
-    result = run_build("duckdb", raw, out, atlas=atlas)
+    result = run_build("duckdb", raw, out, atlas=atlas, results=ResultOptions(as_of=AS_OF))
     direct = tmp_path_factory.mktemp("direct") / "warehouse.duckdb"
     with Warehouse(direct) as wh:
         load_enterprises(wh, pl.read_parquet(raw / "enterprises.parquet"), atlas)
@@ -106,13 +109,49 @@ def test_the_build_reports_its_diagnosis_stage_and_tables(
     built: tuple[BuildResult, Path],
 ) -> None:
     result, _ = built
-    assert "diagnose" in [s.stage for s in result.stages]
-    assert set(result.tables) == {*OUTPUT_TABLES, *DIAGNOSIS_TABLES}
+    assert {"diagnose", "targets"} <= {s.stage for s in result.stages}
+    assert set(result.tables) == {*OUTPUT_TABLES, *RESULT_TABLES}
+    targets = next(s for s in result.stages if s.stage == "targets")
+    assert targets.rows == result.tables["targets"] > 0
     assert result.tables["supply_links"] > 0
     assert (
         result.tables["single_points_of_failure"]
         == read(result.output_dir, "single_points_of_failure").height
     )
+
+
+@pytest.mark.parametrize(
+    "level,code", [("city", CITY), ("county", "450403"), ("province", "450000")]
+)
+def test_the_build_writes_each_regions_targets_as_find_targets_lists_them(
+    built: tuple[BuildResult, Path], atlas: dict[str, Chain], level: str, code: str
+) -> None:
+    result, direct = built
+    targets = read(result.output_dir, "targets").filter(
+        (pl.col("level") == level) & (pl.col("region_code") == code)
+    )
+    leads = read(result.output_dir, "lead_firms").filter(
+        (pl.col("level") == level) & (pl.col("region_code") == code)
+    )
+    assert targets.height > 0
+    compared = 0
+    with Warehouse(direct, read_only=True) as wh:
+        for chain_id in ("sugarcane", "green_home", "calcium_materials"):
+            diagnosis = diagnose(wh, atlas[chain_id], code, top_partners=0)
+            want_leads = sorted((n.id, f.uscc) for n in diagnosis.nodes for f in n.lead_firms)
+            mine = leads.filter(pl.col("chain_id") == chain_id).select("node_id", "uscc")
+            assert sorted(mine.iter_rows()) == want_leads
+            want = find_targets(wh, atlas[chain_id], diagnosis, top=10, as_of=AS_OF)
+            for node in want.nodes:
+                got = targets.filter(
+                    (pl.col("chain_id") == chain_id) & (pl.col("node_id") == node.id)
+                ).sort("rank")
+                assert [
+                    (r, u, round(s, 4), z)
+                    for r, u, s, z in got.select("rank", "uscc", "score", "reason_zh").iter_rows()
+                ] == [(t.rank, t.uscc, t.score, t.reason_zh) for t in node.targets]
+                compared += len(node.targets)
+    assert compared > 0
 
 
 def test_an_imported_build_answers_as_a_directly_loaded_warehouse(

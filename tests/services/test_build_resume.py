@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 from chainatlas.atlas import Chain, load_atlas
 from chainatlas.services import build_duckdb
-from chainatlas.services.build import DIAGNOSIS_TABLES, OUTPUT_TABLES, resume_dir, run_build
+from chainatlas.services.build import OUTPUT_TABLES, RESULT_TABLES, resume_dir, run_build
 from chainatlas.synth import generate
 
 FIRMS = 1_000
@@ -35,7 +35,7 @@ def raw(tmp_path_factory: pytest.TempPathFactory, atlas: dict[str, Chain]) -> Pa
 def tables(out: Path) -> dict[str, pl.DataFrame]:
     return {
         t: pl.read_parquet(out / t / "*.parquet").sort(pl.all(), nulls_last=True)
-        for t in (*OUTPUT_TABLES, *DIAGNOSIS_TABLES)
+        for t in (*OUTPUT_TABLES, *RESULT_TABLES)
     }
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from chainatlas.atlas import Chain
 from chainatlas.errors import UserError
-from chainatlas.services.build import DIAGNOSIS_TABLES, ENGINES, OUTPUT_TABLES, run_build
+from chainatlas.services.build import ENGINES, OUTPUT_TABLES, RESULT_TABLES, run_build
 from chainatlas.synth import generate
 
 
@@ -134,10 +134,10 @@ def test_the_build_command_writes_every_table(small_input: Path, tmp_path: Path)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["engine"] == "duckdb"
-    assert set(summary["tables"]) == {*OUTPUT_TABLES, *DIAGNOSIS_TABLES}
+    assert set(summary["tables"]) == {*OUTPUT_TABLES, *RESULT_TABLES}
     assert summary["tables"]["enterprises"] == 1_000
     assert {s["stage"] for s in summary["stages"]} >= {"read", "classify", "cube", "network"}
-    for table in (*OUTPUT_TABLES, *DIAGNOSIS_TABLES):
+    for table in (*OUTPUT_TABLES, *RESULT_TABLES):
         assert pl.read_parquet(out / table / "*.parquet").height == summary["tables"][table]
 
 

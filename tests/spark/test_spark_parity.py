@@ -9,6 +9,7 @@ bits of capital and amount sums; everything else is bit-identical).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -21,10 +22,11 @@ from tests.spark.conftest import UNKNOWN_CUSTOMER
 from chainatlas.atlas import Chain
 from chainatlas.classify import build_vocabulary, classify
 from chainatlas.services.build import (
-    DIAGNOSIS_TABLES,
     ENGINES,
     OUTPUT_TABLES,
+    RESULT_TABLES,
     BuildResult,
+    ResultOptions,
     run_build,
 )
 from chainatlas.spark.classify import classify_enterprises
@@ -43,8 +45,10 @@ def builds(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, BuildResult]:
     out = tmp_path_factory.mktemp("builds")
+    # one date for both: the target lists' growth is measured at it
+    results = ResultOptions(as_of=dt.date(2026, 6, 1))
     return {
-        engine: run_build(engine, seeded_input, out / engine, atlas=build_atlas)
+        engine: run_build(engine, seeded_input, out / engine, atlas=build_atlas, results=results)
         for engine in ENGINES
     }
 
@@ -62,7 +66,7 @@ def canonical(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort([*exact, *floats], nulls_last=True)
 
 
-@pytest.mark.parametrize("table", [*OUTPUT_TABLES, *DIAGNOSIS_TABLES])
+@pytest.mark.parametrize("table", [*OUTPUT_TABLES, *RESULT_TABLES])
 def test_the_table_is_the_same_on_both_engines(builds: dict[str, BuildResult], table: str) -> None:
     duck = read_table(builds["duckdb"], table)
     spark = read_table(builds["spark"], table)
@@ -79,14 +83,14 @@ def test_the_table_is_the_same_on_both_engines(builds: dict[str, BuildResult], t
 
 def test_both_engines_report_every_table_and_stage(builds: dict[str, BuildResult]) -> None:
     duck, spark = builds["duckdb"], builds["spark"]
-    assert set(duck.tables) == set(spark.tables) == {*OUTPUT_TABLES, *DIAGNOSIS_TABLES}
+    assert set(duck.tables) == set(spark.tables) == {*OUTPUT_TABLES, *RESULT_TABLES}
     assert duck.tables == spark.tables
     for result in (duck, spark):
         stages = {s.stage: s for s in result.stages}
         assert {"read", "classify", "cube", "network"} <= set(stages)
         assert stages["classify"].rows == result.tables["enterprises"]
         assert all(s.seconds >= 0 for s in result.stages)
-    common = ("read", "classify", "cube", "network", "diagnose")
+    common = ("read", "classify", "cube", "network", "diagnose", "targets")
     rows = {r.engine: {s.stage: s.rows for s in r.stages} for r in (duck, spark)}
     assert [rows["duckdb"][s] for s in common] == [rows["spark"][s] for s in common]
     assert rows["spark"]["cube"] == duck.tables["assignments"]

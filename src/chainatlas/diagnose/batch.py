@@ -19,11 +19,16 @@ from chainatlas.atlas.model import Chain
 from chainatlas.diagnose import data
 from chainatlas.diagnose.data import LEVEL_COLUMN
 from chainatlas.engine.warehouse import Warehouse
+from chainatlas.metrics.lead_firm import lead_firm_score
 from chainatlas.metrics.lq import location_quotient
-from chainatlas.metrics.network import local_sourcing_rate, single_points_of_failure
+from chainatlas.metrics.network import (
+    local_purchases_share,
+    local_sourcing_rate,
+    single_points_of_failure,
+)
 from chainatlas.metrics.status import MISSING, break_evidence, breaks, node_status
 from chainatlas.reference.regions import load_regions
-from chainatlas.settings import StatusThresholds
+from chainatlas.settings import LeadFirmWeights, StatusThresholds
 
 
 @dataclass
@@ -207,4 +212,75 @@ def diagnose_all(
         nodes=frame.sort("region_code", "chain_id", "node_id"),
         chains=chains.sort("region_code", "chain_id"),
         spof=spof,
+    )
+
+
+def lead_firms_all(
+    wh: Warehouse,
+    atlas: Mapping[str, Chain],
+    level: str,
+    nodes: pl.DataFrame,
+    thresholds: StatusThresholds | None = None,
+    weights: LeadFirmWeights | None = None,
+) -> pl.DataFrame:
+    """The lead firms (链主企业) of every region of `level` × chain × node, as the
+    single-region diagnosis names them (`pipeline.find_lead_firms`): of each node's
+    nationally best-ranked local firms, the best by `lead_firm_score`, with the network
+    components when the warehouse has the network tables.
+
+    nodes: the batch's node frame (region_code, chain_id, node_id, national_firm_count).
+    Returns region_code, chain_id, node_id, lead_rank (1 = the best), uscc, name,
+    firm_region_code, national_rank, local_partners, local_purchases_share, the components
+    and lead_score."""
+    from chainatlas.diagnose.pipeline import CANDIDATE_POOL, LEAD_FIRMS_PER_NODE
+
+    weights = weights or LeadFirmWeights()
+    stages = pl.DataFrame(
+        [(c.id, n.id, n.stage) for c in atlas.values() for n in c.nodes],
+        schema={"chain_id": pl.String, "node_id": pl.String, "stage": pl.String},
+        orient="row",
+    )
+    national = nodes.select(
+        "chain_id", "node_id", pl.col("national_firm_count").alias("node_firms")
+    ).unique(["chain_id", "node_id"])
+    pool = (
+        data.local_firms_by_rank_all(wh, level, CANDIDATE_POOL)
+        .join(stages, on=["chain_id", "node_id"])
+        .join(national, on=["chain_id", "node_id"])
+    )
+    if data.has_network(wh):
+        coverage = (thresholds or StatusThresholds()).min_amount_coverage
+        sourcing = local_sourcing_rate(data.chain_sourcing(wh, level), min_amount_coverage=coverage)
+        pool = (
+            pool.join(data.local_trade_all(wh, level, pool), on=["chain_id", "uscc"], how="left")
+            .join(
+                sourcing.select("region_code", "chain_id", "local_links", "local_amount", "basis"),
+                on=["region_code", "chain_id"],
+                how="left",
+            )
+            .with_columns(pl.col("local_links").fill_null(0), pl.col("local_amount").fill_null(0.0))
+        )
+        pool = local_purchases_share(
+            pool,
+            local_links=pl.col("local_links"),
+            local_amount=pl.col("local_amount"),
+            basis_used=pl.col("basis"),
+        )
+    by = ["region_code", "chain_id", "node_id"]
+    scored = lead_firm_score(pool, **weights.model_dump(), by=by).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(by).alias("lead_rank")
+    )
+    scored = scored.filter(pl.col("lead_rank") <= LEAD_FIRMS_PER_NODE)
+    components = [f"{k}_component" for k in weights.model_dump()]
+    return scored.select(
+        *by,
+        "lead_rank",
+        "uscc",
+        "name",
+        "firm_region_code",
+        pl.col("national_rank").cast(pl.Int64),
+        pl.col("local_partners").cast(pl.Int64),
+        pl.col("local_purchases_share").cast(pl.Float64),
+        *components,
+        "lead_score",
     )

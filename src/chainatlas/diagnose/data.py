@@ -58,10 +58,52 @@ def local_firms_by_rank(
     firms = wh.table("chain_firms")
     firms = firms.filter((firms.chain_id == chain_id) & (firms[LEVEL_COLUMN[level]] == code))
     w = ibis.window(group_by=firms.node_id, order_by=firms.national_rank)
+    # int64: a warehouse loaded before integer columns were BIGINT holds them as HUGEINT,
+    # which reaches polars as a Decimal and divides with truncation
     ranked = firms.mutate(
-        local_rank=ibis.row_number().over(w), local_partners=firms[PARTNER_COLUMN[level]]
+        local_rank=ibis.row_number().over(w),
+        local_partners=firms[PARTNER_COLUMN[level]].cast("int64"),
     )
     return wh.to_polars(ranked.filter(ranked.local_rank < per_node))
+
+
+def local_firms_by_rank_all(wh: Warehouse, level: str, per_node: int) -> pl.DataFrame:
+    """`local_firms_by_rank` of every region of `level` on every chain at once: the firm's
+    region of the level is `region_code`, its own county `firm_region_code`."""
+    firms = wh.table("chain_firms")
+    firms = firms.filter(firms[LEVEL_COLUMN[level]].notnull())
+    w = ibis.window(
+        group_by=[firms.chain_id, firms[LEVEL_COLUMN[level]], firms.node_id],
+        order_by=firms.national_rank,
+    )
+    ranked = firms.mutate(
+        local_rank=ibis.row_number().over(w),
+        local_partners=firms[PARTNER_COLUMN[level]].cast("int64"),
+        level_code=firms[LEVEL_COLUMN[level]],
+    )
+    ranked = ranked.filter(ranked.local_rank < per_node)
+    return wh.to_polars(
+        ranked.rename(firm_region_code="region_code").rename(region_code="level_code")
+    )
+
+
+def local_trade_all(wh: Warehouse, level: str, firms: pl.DataFrame) -> pl.DataFrame:
+    """For the firms (chain_id, uscc, region_code: its region of `level`): the on-chain links
+    and amounts bought from and sold to partners inside that region — chain_id, uscc,
+    purchase_links_in, sale_links_in, purchases_in, sales_in (`firm_networks`' `_in`
+    columns, for many regions at once). Firms without such links are absent."""
+    links = wh.table("firm_links")
+    mine = ibis.memtable(firms.select("chain_id", "uscc", "region_code").unique())
+    keys = wh.table("regions").select(partner_region=_.region_code, key=_[LEVEL_COLUMN[level]])
+    j = links.join(mine, ["chain_id", "uscc"]).join(keys, "partner_region")
+    j = j.filter(j.key == j.region_code)
+    expr = j.group_by(["chain_id", "uscc"]).aggregate(
+        purchase_links_in=j.count(where=j.buys),
+        sale_links_in=j.count(where=~j.buys),
+        purchases_in=j.amount.sum(where=j.buys).fill_null(0.0),
+        sales_in=j.amount.sum(where=~j.buys).fill_null(0.0),
+    )
+    return _counts_int(wh.to_polars(expr))
 
 
 def warehouse_is_synthetic(wh: Warehouse) -> bool:

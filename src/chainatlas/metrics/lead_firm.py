@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 TAG_POINTS: dict[str, float] = {
@@ -26,8 +28,10 @@ def lead_firm_score(
     tags: float,
     downstream: float,
     local_purchases: float = 0.0,
+    by: Sequence[str] = (),
 ) -> pl.DataFrame:
-    """Score candidate firms of one region and chain.
+    """Score candidate firms of one region and chain (of each group of `by` — region, chain,
+    node — when given: the maxima are then the group's).
 
     candidates: uscc, national_rank, node_firms (national firms in the node),
     local_partners (distinct local suppliers + customers), tags (';'-joined), stage, and
@@ -44,8 +48,12 @@ def lead_firm_score(
     """
     if "local_purchases_share" not in candidates.columns:
         candidates = candidates.with_columns(pl.lit(0.0).alias("local_purchases_share"))
-    max_partners = candidates["local_partners"].max() if candidates.height else 0
-    max_share = candidates["local_purchases_share"].max() if candidates.height else 0.0
+
+    def of_most(column: str) -> pl.Expr:
+        most = pl.col(column).max()
+        most = most.over(by) if by else most
+        return pl.when(most > 0).then(pl.col(column) / most).otherwise(0.0).cast(pl.Float64)
+
     tag_expr = pl.max_horizontal(
         *[
             pl.when(pl.col("tags").fill_null("").str.split(";").list.contains(tag))
@@ -58,12 +66,8 @@ def lead_firm_score(
         (1 - (pl.col("national_rank") - 1) / pl.max_horizontal(pl.col("node_firms"), pl.lit(1)))
         .clip(0, 1)
         .alias("size_component"),
-        (pl.col("local_partners") / max_partners if max_partners else pl.lit(0.0))
-        .cast(pl.Float64)
-        .alias("partners_component"),
-        (pl.col("local_purchases_share") / max_share if max_share else pl.lit(0.0))
-        .cast(pl.Float64)
-        .alias("local_purchases_component"),
+        of_most("local_partners").alias("partners_component"),
+        of_most("local_purchases_share").alias("local_purchases_component"),
         tag_expr.alias("tags_component"),
         pl.col("stage").replace_strict(STAGE_POSITION, default=0.0).alias("downstream_component"),
     )
@@ -75,4 +79,7 @@ def lead_firm_score(
             + tags * pl.col("tags_component")
             + downstream * pl.col("downstream_component")
         ).alias("lead_score")
-    ).sort(["lead_score", "national_rank", "uscc"], descending=[True, False, False])
+    ).sort(
+        [*by, "lead_score", "national_rank", "uscc"],
+        descending=[*[False] * len(by), True, False, False],
+    )

@@ -146,7 +146,11 @@ def single_points_of_failure(
 
 
 def local_purchases_share(
-    firms: pl.DataFrame, *, local_links: int, local_amount: float, basis_used: str | None
+    firms: pl.DataFrame,
+    *,
+    local_links: int | pl.Expr,
+    local_amount: float | pl.Expr,
+    basis_used: str | pl.Expr | None,
 ) -> pl.DataFrame:
     """Add `local_purchases_share`: the share of the region's local on-chain purchases a
     firm takes part in, as buyer or as seller:
@@ -160,14 +164,19 @@ def local_purchases_share(
     `local_sourcing_rate`, falling back to count when the local amounts sum to zero. In
     [0, 1]; 0 without local purchases. Each local link has two local parties, so the shares
     of all the region's firms sum to 2.
-    firms: purchase_links_in, sale_links_in, purchases_in, sales_in (null = 0).
+    firms: purchase_links_in, sale_links_in, purchases_in, sales_in (null = 0). The region's
+    figures are numbers, or expressions (columns) when `firms` holds many regions.
     """
-    if basis_used == AMOUNT and local_amount > 0:
-        part = pl.col("purchases_in").fill_null(0.0) + pl.col("sales_in").fill_null(0.0)
-        share = part / local_amount
-    elif basis_used is not None and local_links > 0:
-        part = pl.col("purchase_links_in").fill_null(0) + pl.col("sale_links_in").fill_null(0)
-        share = part.cast(pl.Float64) / local_links
-    else:
-        share = pl.lit(0.0)
+    links, amount, basis_of = (
+        x if isinstance(x, pl.Expr) else pl.lit(x) for x in (local_links, local_amount, basis_used)
+    )
+    by_amount = pl.col("purchases_in").fill_null(0.0) + pl.col("sales_in").fill_null(0.0)
+    by_count = pl.col("purchase_links_in").fill_null(0) + pl.col("sale_links_in").fill_null(0)
+    share = (
+        pl.when((basis_of == AMOUNT).fill_null(False) & (amount > 0))
+        .then(by_amount / amount)
+        .when(basis_of.is_not_null() & (links > 0))
+        .then(by_count.cast(pl.Float64) / links)
+        .otherwise(0.0)
+    )
     return firms.with_columns(share.clip(0.0, 1.0).alias("local_purchases_share"))

@@ -18,6 +18,8 @@ in a staging directory beside it and moved in at the end.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import shutil
 import tempfile
 import time
@@ -35,7 +37,8 @@ from chainatlas.atlas.model import Chain
 from chainatlas.engine.tables import CONTRACTS
 from chainatlas.engine.warehouse import Warehouse, parquet_source, select_sql
 from chainatlas.errors import UserError
-from chainatlas.settings import ClassifyWeights, StatusThresholds
+from chainatlas.settings import ClassifyWeights, LeadFirmWeights, StatusThresholds
+from chainatlas.targets.weights import TargetWeights
 
 Engine = Literal["duckdb", "spark"]
 Progress = Callable[[float, str], None]  # (fraction of the stage, stage id)
@@ -71,7 +74,14 @@ DIAGNOSIS_TABLES = (
     "single_points_of_failure",
     "relatedness",
 )
+# the lead firms of every region × chain × node (`diagnose.batch.lead_firms_all`) and the
+# best targets of every region × chain × gap node (`targets.batch.targets_all`, the default
+# weights of the settings, no exclusion list): the lists `chainatlas diagnose` and
+# `chainatlas targets` give one region at a time
+TARGET_TABLES = ("lead_firms", "targets")
+RESULT_TABLES = (*DIAGNOSIS_TABLES, *TARGET_TABLES)
 LEVELS = ("province", "city", "county")
+TARGETS_TOP = 10
 
 # Arrow types a contract column accepts (the build casts them to the contract's type)
 _ACCEPTS: dict[str, Callable[[pa.DataType], bool]] = {
@@ -276,32 +286,82 @@ def table_rows(out_dir: Path) -> dict[str, int]:
     """Rows of each table written (from the Parquet footers)."""
     return {
         t: ds.dataset(out_dir / t, format="parquet").count_rows()
-        for t in (*OUTPUT_TABLES, *DIAGNOSIS_TABLES)
+        for t in (*OUTPUT_TABLES, *RESULT_TABLES)
     }
 
 
-def build_diagnosis(
-    out_dir: Path, atlas: Mapping[str, Chain], thresholds: StatusThresholds
-) -> StageResult:
-    """Diagnose every region of every level on every chain from the written tables (read in
-    place through DuckDB views) and write the three diagnosis tables. Rows: region × node
-    rows written."""
-    from chainatlas.diagnose.batch import diagnose_all
+@dataclass(frozen=True)
+class ResultOptions:
+    """What the diagnosis and target stages use: the settings' thresholds and weights, the
+    length of each target list and the date growth is measured at."""
 
-    start = time.perf_counter()
+    thresholds: StatusThresholds = field(default_factory=StatusThresholds)
+    lead_weights: LeadFirmWeights = field(default_factory=LeadFirmWeights)
+    target_weights: TargetWeights = field(default_factory=TargetWeights)
+    targets_top: int = TARGETS_TOP
+    as_of: dt.date = field(default_factory=dt.date.today)
+
+
+def build_results(
+    out_dir: Path, atlas: Mapping[str, Chain], options: ResultOptions
+) -> list[StageResult]:
+    """Diagnose every region of every level on every chain from the written tables (read in
+    place through DuckDB views), then name their lead firms and targets; write
+    RESULT_TABLES, one part per level. Rows: `diagnose` region × node rows, `targets` the
+    targets written."""
+    from chainatlas.diagnose.batch import diagnose_all, lead_firms_all
+    from chainatlas.targets.batch import targets_all
+
+    if options.targets_top < 1:
+        raise UserError(
+            f"--targets-top 须为正整数，而不是 {options.targets_top}",
+            f"--targets-top must be at least 1, not {options.targets_top}",
+        )
+    seconds = {"diagnose": 0.0, "targets": 0.0}
+    rows = {"diagnose": 0, "targets": 0}
     frames: dict[str, list[pl.DataFrame]] = {t: [] for t in DIAGNOSIS_TABLES}
+    for table in TARGET_TABLES:
+        (out_dir / table).mkdir()
+
+    def tagged(level: str, frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(pl.lit(level).alias("level"), pl.all())
+
     with Warehouse.over_parquet(out_dir, OUTPUT_TABLES) as wh:
         for level in LEVELS:
-            batch = diagnose_all(wh, atlas, level, thresholds)
-            tagged = [batch.nodes, batch.chains, batch.spof, relatedness(wh, level)]
-            for table, frame in zip(DIAGNOSIS_TABLES, tagged, strict=True):
-                frames[table].append(frame.select(pl.lit(level).alias("level"), pl.all()))
+            start = time.perf_counter()
+            batch = diagnose_all(wh, atlas, level, options.thresholds)
+            results = [batch.nodes, batch.chains, batch.spof, relatedness(wh, level)]
+            for table, frame in zip(DIAGNOSIS_TABLES, results, strict=True):
+                frames[table].append(tagged(level, frame))
+            rows["diagnose"] += batch.nodes.height
+            seconds["diagnose"] += time.perf_counter() - start
+            start = time.perf_counter()
+            leads = lead_firms_all(
+                wh, atlas, level, batch.nodes, options.thresholds, options.lead_weights
+            )
+            targets = targets_all(
+                wh,
+                atlas,
+                level,
+                batch.nodes,
+                leads,
+                weights=options.target_weights,
+                as_of=options.as_of,
+                top=options.targets_top,
+            )
+            # a part per level: the county lists are millions of rows, not held twice
+            part = f"part-{LEVELS.index(level)}-{level}.parquet"
+            tagged(level, leads).write_parquet(out_dir / "lead_firms" / part)
+            tagged(level, targets).write_parquet(out_dir / "targets" / part)
+            rows["targets"] += targets.height
+            seconds["targets"] += time.perf_counter() - start
+    start = time.perf_counter()
     for table, parts in frames.items():
         target = out_dir / table
         target.mkdir()
         pl.concat(parts, how="diagonal_relaxed").write_parquet(target / "part-0.parquet")
-    rows = sum(f.height for f in frames["diagnosis_nodes"])
-    return StageResult("diagnose", rows, time.perf_counter() - start)
+    seconds["diagnose"] += time.perf_counter() - start
+    return [StageResult(stage, rows[stage], seconds[stage]) for stage in seconds]
 
 
 def relatedness(wh: Warehouse, level: str) -> pl.DataFrame:
@@ -341,6 +401,7 @@ def run_build(
     atlas: Mapping[str, Chain],
     weights: ClassifyWeights | None = None,
     thresholds: StatusThresholds | None = None,
+    results: ResultOptions | None = None,
     memory_limit: str | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
@@ -375,10 +436,13 @@ def run_build(
             raise RuntimeError(f"{engine} build wrote {written}, expected {OUTPUT_TABLES}")
         if progress:
             progress(0.0, "diagnose")
-        stages.append(build_diagnosis(staging, atlas, thresholds or StatusThresholds()))
+        options = results or ResultOptions()
+        if thresholds is not None:
+            options = dataclasses.replace(options, thresholds=thresholds)
+        stages += build_results(staging, atlas, options)
         tables = table_rows(staging)
         output_dir.mkdir(exist_ok=True)
-        for table in (*OUTPUT_TABLES, *DIAGNOSIS_TABLES):
+        for table in (*OUTPUT_TABLES, *RESULT_TABLES):
             shutil.rmtree(output_dir / table, ignore_errors=True)
             (staging / table).rename(output_dir / table)
     finally:

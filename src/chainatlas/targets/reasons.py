@@ -78,17 +78,41 @@ def with_reasons(frame: pl.DataFrame, weights: TargetWeights) -> pl.DataFrame:
     in the order of COMPONENTS) and `primary_reason` (the first, or null)."""
     scales = weights.scales
     w = weights.component_weights()
-    flags = frame.select(
-        *[reason_condition(k, scales).fill_null(False).alias(f"_is_{k}") for k in COMPONENTS],
-        *[(w[k] * pl.col(component(k))).alias(f"_by_{k}") for k in COMPONENTS],
+    is_reason = {k: pl.col(f"_is_{k}") for k in COMPONENTS}
+    share = {k: pl.col(f"_by_{k}") for k in COMPONENTS}
+
+    def ahead(j: str, k: str) -> pl.Expr:  # j is listed before k
+        before = share[j] > share[k]
+        if COMPONENTS.index(j) < COMPONENTS.index(k):
+            before = before | (share[j] == share[k])
+        return is_reason[j] & before
+
+    # each reason's place in the list: how many reasons come before it
+    place = {
+        k: pl.sum_horizontal([ahead(j, k).cast(pl.Int32) for j in COMPONENTS if j != k])
+        for k in COMPONENTS
+    }
+    # each row's order of reasons as one number (3 bits a kind: its place + 1, 0 = not a
+    # reason): rows share a handful of orders, each turned into its list once
+    order = (
+        frame.select(
+            *[reason_condition(k, scales).fill_null(False).alias(f"_is_{k}") for k in COMPONENTS],
+            *[(w[k] * pl.col(component(k))).fill_null(0.0).alias(f"_by_{k}") for k in COMPONENTS],
+        )
+        .select(
+            pl.sum_horizontal(
+                pl.when(is_reason[k]).then(place[k] + 1).otherwise(0).cast(pl.Int64)
+                * (1 << (3 * i))
+                for i, k in enumerate(COMPONENTS)
+            ).alias("_order")
+        )
+        .to_series()
     )
-    lists: list[list[str]] = []
-    for row in flags.iter_rows(named=True):
-        kinds = [k for k in COMPONENTS if row[f"_is_{k}"]]
-        order = {k: i for i, k in enumerate(COMPONENTS)}
-        kinds.sort(key=lambda k: (-(row[f"_by_{k}"] or 0.0), order[k]))
-        lists.append(kinds)
-    reasons = pl.Series("reasons", lists, dtype=pl.List(pl.String))
+    lists = {}
+    for code in order.unique().to_list():
+        places = {k: (code >> (3 * i)) & 7 for i, k in enumerate(COMPONENTS)}
+        lists[code] = sorted((k for k in COMPONENTS if places[k]), key=lambda k: places[k])
+    reasons = order.replace_strict(lists, return_dtype=pl.List(pl.String)).alias("reasons")
     return frame.with_columns(reasons).with_columns(
         pl.col("reasons").list.first().alias("primary_reason")
     )
@@ -102,61 +126,70 @@ def _capital_zh(capital: float) -> str:
     return f"{capital / 1e4:.1f}亿元" if capital >= 1e4 else f"{capital:,.0f}万元"
 
 
-def _parts(row: dict[str, Any], scales: TargetScales) -> tuple[list[str], list[str]]:
-    zh: list[str] = []
-    en: list[str] = []
-    for kind in (row["reasons"] or [])[:MAX_IN_LINE]:
-        if kind == "partner_referral":
-            rel = row["partner_relation"]
-            who_zh = "本地链主" if row["partner_lead"] else "本地企业"
-            who_en = "local lead firm" if row["partner_lead"] else "local firm"
-            more = int(row["local_partners"] or 0)
-            via = row.get("partner_via")
-            zh.append(
-                f"{who_zh}{row['partner_name']}的{RELATION_ZH[rel]}"
-                + (f"（经{via}）" if via else "")
-                + (f"（共{more}家本地伙伴）" if more > 1 else "")
-            )
-            en.append(
-                f"{RELATION_EN[rel]} of {who_en} {row['partner_name']}"
-                + (f" (through {via})" if via else "")
-                + (f" ({more} local partners in all)" if more > 1 else "")
-            )
-        elif kind == "relocation":
-            lq = row["origin_lq"]
-            zh.append(
-                f"来自产业转出地{row['origin_name']}（该环节LQ {lq:.1f}，同业{row['origin_node_firms']}家）"
-            )
-            en.append(
-                f"from source region {row['origin_name']}, saturated in the node "
-                f"(LQ {lq:.1f}, {row['origin_node_firms']} firms)"
-            )
-        elif kind == "tags":
-            tags = known_tags(row["tags"])
-            zh.append("、".join(tags))
-            en.append(", ".join(dict.fromkeys(TAG_EN[t] for t in tags)))
-        elif kind == "growth":
-            year = row["established"].year if isinstance(row["established"], dt.date) else "?"
-            recent = _number(scales.recent_years)
-            zh.append(f"近{recent}年新设（{year}年成立）")
-            en.append(f"new within {recent} years (established {year})")
-        elif kind == "size":
-            capital = float(row["registered_capital"] or 0.0)
-            rank = row["national_rank"]
-            zh.append(
-                f"注册资本{_capital_zh(capital)}" + (f"，全国同环节第{rank}位" if rank else "")
-            )
-            en.append(
-                f"registered capital CNY {capital / 100:,.1f} m"
-                + (f", no. {rank} nationally in the node" if rank else "")
-            )
-        elif kind == "fit":
-            zh.append(f"归链得分{row['node_fit']:.2f}")
-            en.append(f"node fit {row['node_fit']:.2f}")
-        elif kind == "distance":
-            zh.append(f"距本地约{row['distance_km']:.0f}公里")
-            en.append(f"about {row['distance_km']:.0f} km away")
-    return zh, en
+# the facts each kind's words are made of
+PART_FACTS: dict[str, tuple[str, ...]] = {
+    "partner_referral": (
+        "partner_name",
+        "partner_relation",
+        "partner_lead",
+        "partner_via",
+        "local_partners",
+    ),
+    "relocation": ("origin_name", "origin_lq", "origin_node_firms"),
+    "tags": ("tags",),
+    "growth": ("established",),
+    "size": ("registered_capital", "national_rank"),
+    "fit": ("node_fit",),
+    "distance": ("distance_km",),
+}
+
+
+def _part(kind: str, row: dict[str, Any], scales: TargetScales) -> tuple[str, str]:
+    """The words (zh, en) of one reason of a target, from the facts of PART_FACTS[kind]."""
+    if kind == "partner_referral":
+        rel = row["partner_relation"]
+        who_zh = "本地链主" if row["partner_lead"] else "本地企业"
+        who_en = "local lead firm" if row["partner_lead"] else "local firm"
+        more = int(row["local_partners"] or 0)
+        via = row.get("partner_via")
+        return (
+            f"{who_zh}{row['partner_name']}的{RELATION_ZH[rel]}"
+            + (f"（经{via}）" if via else "")
+            + (f"（共{more}家本地伙伴）" if more > 1 else ""),
+            f"{RELATION_EN[rel]} of {who_en} {row['partner_name']}"
+            + (f" (through {via})" if via else "")
+            + (f" ({more} local partners in all)" if more > 1 else ""),
+        )
+    if kind == "relocation":
+        lq = row["origin_lq"]
+        return (
+            f"来自产业转出地{row['origin_name']}（该环节LQ {lq:.1f}，同业{row['origin_node_firms']}家）",
+            f"from source region {row['origin_name']}, saturated in the node "
+            f"(LQ {lq:.1f}, {row['origin_node_firms']} firms)",
+        )
+    if kind == "tags":
+        tags = known_tags(row["tags"])
+        return "、".join(tags), ", ".join(dict.fromkeys(TAG_EN[t] for t in tags))
+    if kind == "growth":
+        year = row["established"].year if isinstance(row["established"], dt.date) else "?"
+        recent = _number(scales.recent_years)
+        return (
+            f"近{recent}年新设（{year}年成立）",
+            f"new within {recent} years (established {year})",
+        )
+    if kind == "size":
+        capital = float(row["registered_capital"] or 0.0)
+        rank = row["national_rank"]
+        return (
+            f"注册资本{_capital_zh(capital)}" + (f"，全国同环节第{rank}位" if rank else ""),
+            f"registered capital CNY {capital / 100:,.1f} m"
+            + (f", no. {rank} nationally in the node" if rank else ""),
+        )
+    if kind == "fit":
+        return f"归链得分{row['node_fit']:.2f}", f"node fit {row['node_fit']:.2f}"
+    if kind == "distance":
+        return f"距本地约{row['distance_km']:.0f}公里", f"about {row['distance_km']:.0f} km away"
+    raise ValueError(f"unknown reason kind {kind!r}")
 
 
 REASON_FACTS = (
@@ -182,19 +215,38 @@ def reason_lines(frame: pl.DataFrame, scales: TargetScales) -> pl.DataFrame:
     """Add `reason_zh` and `reason_en`: the reasons in order, joined by ；/ ;. Needs the
     columns of REASON_FACTS (`with_reasons` first); a row without reasons says it was chosen
     on the overall score (`partner_via`, the firm between a second-tier target and the lead
-    firm, may be absent)."""
-    zh_lines: list[str] = []
-    en_lines: list[str] = []
-    facts = frame
+    firm, may be absent).
+
+    Each kind's words are formed once per distinct set of its facts (a firm listed for many
+    regions has the same size, tags and origin in all), then placed by the order of
+    `reasons`."""
+    facts = frame.with_row_index("_row")
     if "partner_via" not in facts.columns:
         facts = facts.with_columns(pl.lit(None, pl.String).alias("partner_via"))
-    for row in facts.select(REASON_FACTS).iter_rows(named=True):
-        zh, en = _parts(row, scales)
-        zh_lines.append("；".join(zh) if zh else "无单项突出理由，按综合得分入选")
-        en_lines.append(
-            "; ".join(en) if en else "no single strong reason; chosen on the overall score"
+    slots = [pl.col("reasons").list.get(i, null_on_oob=True) for i in range(MAX_IN_LINE)]
+    words: dict[str, dict[str, pl.Expr]] = {"zh": {}, "en": {}}
+    for kind, columns in PART_FACTS.items():
+        wanted = facts.filter(pl.any_horizontal([s == kind for s in slots]).fill_null(False))
+        keys = list(columns)
+        distinct = wanted.select(keys).unique()
+        made = [_part(kind, row, scales) for row in distinct.iter_rows(named=True)]
+        table = distinct.with_columns(
+            pl.Series(f"_zh_{kind}", [m[0] for m in made], dtype=pl.String),
+            pl.Series(f"_en_{kind}", [m[1] for m in made], dtype=pl.String),
         )
-    return frame.with_columns(
-        pl.Series("reason_zh", zh_lines, dtype=pl.String),
-        pl.Series("reason_en", en_lines, dtype=pl.String),
-    )
+        facts = facts.join(table, on=keys, how="left", nulls_equal=True)
+        for lang in ("zh", "en"):
+            words[lang][kind] = pl.col(f"_{lang}_{kind}")
+    lines = {}
+    for lang, separator, none in (
+        ("zh", "；", "无单项突出理由，按综合得分入选"),
+        ("en", "; ", "no single strong reason; chosen on the overall score"),
+    ):
+        placed = [
+            pl.coalesce([pl.when(slot == k).then(text) for k, text in words[lang].items()])
+            for slot in slots
+        ]
+        line = pl.concat_str(placed, separator=separator, ignore_nulls=True)
+        lines[f"reason_{lang}"] = pl.when(line == "").then(pl.lit(none)).otherwise(line)
+    made_lines = facts.sort("_row").select(**lines)
+    return frame.with_columns(made_lines["reason_zh"], made_lines["reason_en"])

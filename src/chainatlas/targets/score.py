@@ -111,8 +111,9 @@ def distance_of(km: float, scales: TargetScales) -> float:
 def partner_points(
     links: pl.DataFrame,
     local: pl.DataFrame,
-    lead_usccs: Collection[str],
+    lead_usccs: Collection[str] | pl.DataFrame,
     scales: TargetScales,
+    keys: Sequence[str] = (),
 ) -> pl.DataFrame:
     """One row per firm × distinct local partner, with the partner's points.
 
@@ -120,8 +121,11 @@ def partner_points(
     local: uscc, name, registered_capital of the region's firms.
     Returns uscc, local_uscc, local_name, relation (supplier | customer | both: the firm
     sells to / buys from / does both with the local firm), lead_firm, links, amount, points.
+
+    With `keys` (the region asked for, when `links` holds many regions' rows), the rows
+    keep them and `lead_usccs` is a frame of the keys and `uscc`: each region's lead firms.
     """
-    pairs = links.group_by("uscc", "local_uscc").agg(
+    pairs = links.group_by(*keys, "uscc", "local_uscc").agg(
         pl.when(pl.col("relation").n_unique() > 1)
         .then(pl.lit("both"))
         .otherwise(pl.col("relation").first())
@@ -135,28 +139,35 @@ def partner_points(
         pl.col("name").alias("local_name"),
         pl.col("registered_capital").alias("local_capital"),
     ).unique("local_uscc", keep="first")
-    leads = pl.Series(list(lead_usccs), dtype=pl.String)
-    return (
-        pairs.join(local, on="local_uscc", how="inner")
-        .with_columns(pl.col("local_uscc").is_in(leads.implode()).alias("lead_firm"))
-        .with_columns(
-            pl.when(pl.col("lead_firm"))
-            .then(pl.lit(scales.lead_partner_points))
-            .otherwise(
-                scales.partner_base_points
-                + scales.partner_size_points * size_component(pl.col("local_capital"), scales)
-            )
-            .clip(0.0, 1.0)
-            .alias("points")
+    joined = pairs.join(local, on="local_uscc", how="inner")
+    if isinstance(lead_usccs, pl.DataFrame):
+        flags = lead_usccs.select(*keys, pl.col("uscc").alias("local_uscc")).unique()
+        joined = joined.join(
+            flags.with_columns(pl.lit(True).alias("lead_firm")),
+            on=[*keys, "local_uscc"],
+            how="left",
+        ).with_columns(pl.col("lead_firm").fill_null(False))
+    else:
+        leads = pl.Series(list(lead_usccs), dtype=pl.String)
+        joined = joined.with_columns(pl.col("local_uscc").is_in(leads.implode()).alias("lead_firm"))
+    return joined.with_columns(
+        pl.when(pl.col("lead_firm"))
+        .then(pl.lit(scales.lead_partner_points))
+        .otherwise(
+            scales.partner_base_points
+            + scales.partner_size_points * size_component(pl.col("local_capital"), scales)
         )
-        .drop("local_capital")
-    )
+        .clip(0.0, 1.0)
+        .alias("points")
+    ).drop("local_capital")
 
 
 TIER2 = {"supplier": "supplier_tier2", "customer": "customer_tier2"}
 
 
-def tier2_points(tier2: pl.DataFrame, points: pl.DataFrame, scales: TargetScales) -> pl.DataFrame:
+def tier2_points(
+    tier2: pl.DataFrame, points: pl.DataFrame, scales: TargetScales, keys: Sequence[str] = ()
+) -> pl.DataFrame:
     """Second-tier partners of the local lead firms, in the frame of `partner_points`.
 
     tier2: uscc (X), via_uscc (Y), relation (of Y to the lead firm), links, amount (from
@@ -164,7 +175,8 @@ def tier2_points(tier2: pl.DataFrame, points: pl.DataFrame, scales: TargetScales
     each Y's lead firm. A firm X gets one row per lead firm L it reaches through some Y —
     the Y it trades most with (links, then amount, then code) —, relation supplier_tier2 /
     customer_tier2, points = tier2_factor × lead_partner_points; a pair (X, L) that already
-    trades directly keeps only its first-tier row, and X = L is dropped."""
+    trades directly keeps only its first-tier row, and X = L is dropped. `keys`: as in
+    `partner_points` (the tier2 links are the same for every region)."""
     columns = [*points.columns, "via_uscc", "via_name"]
     if not tier2.height or not points.height:
         return points.clear().with_columns(
@@ -172,24 +184,27 @@ def tier2_points(tier2: pl.DataFrame, points: pl.DataFrame, scales: TargetScales
         )
     leads = points.filter(pl.col("lead_firm") & pl.col("relation").is_in(list(TIER2)))
     via = leads.select(
+        *keys,
         pl.col("uscc").alias("via_uscc"),
         pl.col("relation"),
         "local_uscc",
         "local_name",
     )
-    direct = points.select("uscc", "local_uscc").unique()
+    pair = [*keys, "uscc", "local_uscc"]
+    direct = points.select(pair).unique()
     reached = (
         tier2.join(via, on=["via_uscc", "relation"], how="inner")
         .filter(pl.col("uscc") != pl.col("local_uscc"))
-        .join(direct, on=["uscc", "local_uscc"], how="anti")
+        .join(direct, on=pair, how="anti")
         .sort(
-            ["uscc", "local_uscc", "links", "amount", "via_uscc"],
-            descending=[False, False, True, True, False],
+            [*pair, "links", "amount", "via_uscc"],
+            descending=[*[False] * len(pair), True, True, False],
             nulls_last=True,
         )
-        .unique(["uscc", "local_uscc"], keep="first", maintain_order=True)
+        .unique(pair, keep="first", maintain_order=True)
     )
     return reached.select(
+        *keys,
         "uscc",
         "local_uscc",
         "local_name",
@@ -203,14 +218,15 @@ def tier2_points(tier2: pl.DataFrame, points: pl.DataFrame, scales: TargetScales
     ).select(columns)
 
 
-def partner_referral(points: pl.DataFrame) -> pl.DataFrame:
+def partner_referral(points: pl.DataFrame, keys: Sequence[str] = ()) -> pl.DataFrame:
     """Per firm: partner_referral_component = 1 − Π (1 − points) (noisy-or: each further
     partner adds, none takes away; bounded by 1) and local_partners (distinct firms of the
-    region it trades with directly; second-tier rows add points, not partners)."""
+    region it trades with directly; second-tier rows add points, not partners). Per `keys`
+    and firm when given."""
     # a fixed order of the factors: a float product must not depend on how rows arrived
-    ordered = points.sort("uscc", "local_uscc", "relation")
+    ordered = points.sort(*keys, "uscc", "local_uscc", "relation")
     direct = ~pl.col("relation").is_in(list(TIER2.values()))
-    return ordered.group_by("uscc", maintain_order=True).agg(
+    return ordered.group_by(*keys, "uscc", maintain_order=True).agg(
         (1.0 - (1.0 - pl.col("points")).product()).alias(component("partner_referral")),
         pl.col("local_uscc").filter(direct).n_unique().cast(pl.Int64).alias("local_partners"),
     )
@@ -303,10 +319,13 @@ def prune(
     return frame.filter(upper >= bar - 1e-9)
 
 
-def rank_targets(frame: pl.DataFrame, top: int | None, by: str = "node_id") -> pl.DataFrame:
+def rank_targets(
+    frame: pl.DataFrame, top: int | None, by: str | Sequence[str] = "node_id"
+) -> pl.DataFrame:
     """Sort each group by score (then uscc, so ties have a fixed order), number from 1, keep
     the first `top`."""
-    ranked = frame.sort([by, "score", "uscc"], descending=[False, True, False]).with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(by).alias("rank")
-    )
+    groups = [by] if isinstance(by, str) else list(by)
+    ranked = frame.sort(
+        [*groups, "score", "uscc"], descending=[*[False] * len(groups), True, False]
+    ).with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(groups).alias("rank"))
     return ranked if top is None else ranked.filter(pl.col("rank") <= top)
