@@ -28,7 +28,7 @@ from chainatlas.atlas import load_atlas
 from chainatlas.diagnose import diagnose
 from chainatlas.diagnose.batch import diagnose_all, lead_firms_all
 from chainatlas.engine.warehouse import Warehouse
-from chainatlas.targets.batch import gap_pairs, targets_all
+from chainatlas.targets.batch import gap_pairs, targets_by_chain
 from chainatlas.targets.pipeline import find_targets
 
 AS_OF = dt.date(2026, 6, 1)
@@ -51,11 +51,19 @@ def main() -> None:
             start = time.perf_counter()
             leads = lead_firms_all(wh, atlas, level, batch.nodes)
             led = time.perf_counter() - start
-            start = time.perf_counter()
-            targets = targets_all(wh, atlas, level, batch.nodes, leads, as_of=AS_OF, top=args.top)
-            targeted = time.perf_counter() - start
             lists = gap_pairs(batch.nodes).select("region_code", "chain_id").unique()
             sample = random.sample(list(lists.iter_rows()), min(args.sample, lists.height))
+            wanted = pl.DataFrame(sample, schema=["region_code", "chain_id"], orient="row")
+            start = time.perf_counter()
+            rows = 0
+            kept: list[pl.DataFrame] = []  # only the sampled lists: the level's rows are millions
+            for part in targets_by_chain(
+                wh, atlas, level, batch.nodes, leads, as_of=AS_OF, top=args.top
+            ):
+                rows += part.height
+                kept.append(part.join(wanted, on=["region_code", "chain_id"], how="semi"))
+            targeted = time.perf_counter() - start
+            targets = pl.concat(kept)
             loop: list[float] = []
             for code, chain_id in sample:
                 chain = atlas[chain_id]
@@ -77,7 +85,7 @@ def main() -> None:
                         "level": level,
                         "lists": lists.height,
                         "gap_nodes": gap_pairs(batch.nodes).height,
-                        "rows": targets.height,
+                        "rows": rows,
                         "diagnose_s": round(diagnosed, 1),
                         "lead_firms_s": round(led, 1),
                         "targets_s": round(targeted, 1),

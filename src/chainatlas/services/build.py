@@ -303,14 +303,17 @@ class ResultOptions:
 
 
 def build_results(
-    out_dir: Path, atlas: Mapping[str, Chain], options: ResultOptions
+    out_dir: Path,
+    atlas: Mapping[str, Chain],
+    options: ResultOptions,
+    progress: Progress | None = None,
 ) -> list[StageResult]:
     """Diagnose every region of every level on every chain from the written tables (read in
     place through DuckDB views), then name their lead firms and targets; write
     RESULT_TABLES, one part per level. Rows: `diagnose` region × node rows, `targets` the
     targets written."""
     from chainatlas.diagnose.batch import diagnose_all, lead_firms_all
-    from chainatlas.targets.batch import targets_all
+    from chainatlas.targets.batch import targets_by_chain
 
     if options.targets_top < 1:
         raise UserError(
@@ -327,7 +330,9 @@ def build_results(
         return frame.select(pl.lit(level).alias("level"), pl.all())
 
     with Warehouse.over_parquet(out_dir, OUTPUT_TABLES) as wh:
-        for level in LEVELS:
+        for done, level in enumerate(LEVELS):
+            if progress:
+                progress(done / len(LEVELS), f"diagnose {level}")
             start = time.perf_counter()
             batch = diagnose_all(wh, atlas, level, options.thresholds)
             results = [batch.nodes, batch.chains, batch.spof, relatedness(wh, level)]
@@ -335,11 +340,15 @@ def build_results(
                 frames[table].append(tagged(level, frame))
             rows["diagnose"] += batch.nodes.height
             seconds["diagnose"] += time.perf_counter() - start
+            if progress:
+                progress(done / len(LEVELS), f"targets {level}")
             start = time.perf_counter()
             leads = lead_firms_all(
                 wh, atlas, level, batch.nodes, options.thresholds, options.lead_weights
             )
-            targets = targets_all(
+            # a part per level and chain: the county lists are millions of rows
+            tagged(level, leads).write_parquet(out_dir / "lead_firms" / f"part-{level}.parquet")
+            chains = targets_by_chain(
                 wh,
                 atlas,
                 level,
@@ -349,11 +358,10 @@ def build_results(
                 as_of=options.as_of,
                 top=options.targets_top,
             )
-            # a part per level: the county lists are millions of rows, not held twice
-            part = f"part-{LEVELS.index(level)}-{level}.parquet"
-            tagged(level, leads).write_parquet(out_dir / "lead_firms" / part)
-            tagged(level, targets).write_parquet(out_dir / "targets" / part)
-            rows["targets"] += targets.height
+            for chain_id, targets in zip(atlas, chains, strict=True):
+                part = out_dir / "targets" / f"part-{level}-{chain_id}.parquet"
+                tagged(level, targets).write_parquet(part)
+                rows["targets"] += targets.height
             seconds["targets"] += time.perf_counter() - start
     start = time.perf_counter()
     for table, parts in frames.items():
@@ -434,12 +442,10 @@ def run_build(
         written = sorted(p.name for p in staging.iterdir() if p.is_dir())
         if written != sorted(OUTPUT_TABLES):  # the two engines must write the same tables
             raise RuntimeError(f"{engine} build wrote {written}, expected {OUTPUT_TABLES}")
-        if progress:
-            progress(0.0, "diagnose")
         options = results or ResultOptions()
         if thresholds is not None:
             options = dataclasses.replace(options, thresholds=thresholds)
-        stages += build_results(staging, atlas, options)
+        stages += build_results(staging, atlas, options, progress)
         tables = table_rows(staging)
         output_dir.mkdir(exist_ok=True)
         for table in (*OUTPUT_TABLES, *RESULT_TABLES):

@@ -22,7 +22,7 @@ score is computed with the pipeline's own expressions, so scores and order equal
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +57,8 @@ FOR = "for_region"
 GROUP = [FOR, "node_id"]
 # floating-point slack of the bounds: a row exactly on a bar must survive
 SLACK = 1e-9
+# asking regions scored together (bounds the second tier's rows and the pruning matrices)
+CHUNK_REGIONS = 128
 FIRM_COLUMNS = (
     "uscc",
     "node_id",
@@ -183,20 +185,28 @@ def _base(
 
 
 def _partners(
-    pairs: pl.DataFrame, firms: pl.DataFrame, leads: pl.DataFrame, weights: TargetWeights
+    pairs: pl.DataFrame,
+    firms: pl.DataFrame,
+    leads: pl.DataFrame,
+    weights: TargetWeights,
+    regions: pl.Series,
+    candidates: pl.Series,
 ) -> pl.DataFrame:
-    """Every region's `partner_points` rows (first and second tier) of the firms outside
-    it, keyed by FOR."""
+    """The `partner_points` rows (first and second tier) of `regions` (FOR values), of the
+    firms outside each that are among `candidates` (firms on a gap node), keyed by FOR."""
     scales = weights.scales
     where = firms.select("uscc", "level_code").unique("uscc")
     first = pairs.join(
         where.rename({"uscc": "local_uscc", "level_code": FOR}), on="local_uscc"
-    ).filter(pl.col(FOR).is_not_null())
+    ).filter(pl.col(FOR).is_in(regions.implode()))
+    wanted = pl.col("uscc").is_in(candidates.implode())
     local = firms.select("uscc", "name", "registered_capital").unique("uscc")
     region_leads = leads.select(pl.col("region_code").alias(FOR), "uscc")
     points = partner_points(first, local, region_leads, scales, keys=[FOR])
     if scales.tier2_factor > 0:
-        tier2 = pairs.filter(pl.col("relation").is_in(list(TIER2))).rename(
+        # the second tier only reaches candidates; the first tier's other rows still lead
+        # to it (through the lead firms' partners) and name the direct pairs
+        tier2 = pairs.filter(pl.col("relation").is_in(list(TIER2)) & wanted).rename(
             {"local_uscc": "via_uscc"}
         )
         points = pl.concat(
@@ -204,7 +214,7 @@ def _partners(
         )
     # candidates are outside the region: its own firms' rows served the second tier
     inside = where.rename({"level_code": FOR})
-    return points.join(inside, on=[FOR, "uscc"], how="anti")
+    return points.filter(wanted).join(inside, on=[FOR, "uscc"], how="anti")
 
 
 def _shortlist(pool: pl.DataFrame, top: int) -> pl.DataFrame:
@@ -264,8 +274,8 @@ def _near_top(
     top: int,
 ) -> pl.DataFrame:
     """For every gap (FOR × node), the shortlist rows that can be among its `top` by
-    base + distance: row index `row` into `shortlist`, FOR."""
-    indexed = shortlist.with_row_index("row").join(reach.counties, on="region_code")
+    base + distance: FOR and the shortlist's `row` index."""
+    indexed = shortlist.join(reach.counties, on="region_code")
     wanted = gaps.join(reach.asking, on=FOR)
     cap = max(weights.distance, 0.0)
     found: list[pl.DataFrame] = []
@@ -370,16 +380,55 @@ def chain_targets(
     node_ids = sorted(gaps["node_id"].unique().to_list())
     firms = _chain_firms(wh, chain.id, level)
     pool = _base(wh, chain.id, firms, node_ids, weights, as_of)
-    points = _partners(_pair_links(wh, chain.id), firms, leads, weights)
+    pairs = _pair_links(wh, chain.id)
+    shortlist = _shortlist(pool, top).with_row_index("row")
+    asking = gaps[FOR].unique().sort()
+    # regions a chunk at a time: the second tier of every county at once would not fit
+    chunks = [asking.slice(i, CHUNK_REGIONS) for i in range(0, len(asking), CHUNK_REGIONS)]
+    parts = [
+        _chunk_targets(
+            wh,
+            chain,
+            gaps.filter(pl.col(FOR).is_in(chunk.implode())),
+            firms,
+            pool,
+            pairs,
+            shortlist,
+            leads,
+            reach,
+            weights=weights,
+            as_of=as_of,
+            top=top,
+        )
+        for chunk in chunks
+    ]
+    return pl.concat(parts)
+
+
+def _chunk_targets(
+    wh: Warehouse,
+    chain: Chain,
+    gaps: pl.DataFrame,
+    firms: pl.DataFrame,
+    pool: pl.DataFrame,
+    pairs: pl.DataFrame,
+    shortlist: pl.DataFrame,
+    leads: pl.DataFrame,
+    reach: Reach,
+    *,
+    weights: TargetWeights,
+    as_of: dt.date,
+    top: int,
+) -> pl.DataFrame:
+    """`chain_targets` of the regions in `gaps`."""
+    points = _partners(pairs, firms, leads, weights, gaps[FOR].unique(), pool["uscc"].unique())
     referral = partner_referral(points, keys=[FOR])
     # R's partner firms on its gap nodes, in full
     partnered = pool.join(referral, on="uscc").join(gaps, on=GROUP, how="semi")
     # the rest: each county's best by base, pruned per region against the bar
-    shortlist = _shortlist(pool, top)
     near = _near_top(shortlist, gaps, reach, weights, top)
     others = (
-        shortlist.with_row_index("row")
-        .join(near, on="row")
+        shortlist.join(near, on="row")
         .drop("row")
         .join(referral.select(FOR, "uscc"), on=[FOR, "uscc"], how="anti")
         .with_columns(
@@ -404,6 +453,42 @@ def chain_targets(
     return ranked.select(pl.col(c).cast(t) for c, t in OUTPUT_SCHEMA.items())
 
 
+def targets_by_chain(
+    wh: Warehouse,
+    atlas: Mapping[str, Chain],
+    level: str,
+    nodes: pl.DataFrame,
+    leads: pl.DataFrame,
+    *,
+    weights: TargetWeights | None = None,
+    as_of: dt.date | None = None,
+    top: int = 10,
+    region_codes: Collection[str] | None = None,
+) -> Iterator[pl.DataFrame]:
+    """The targets of every region of `level` (or of `region_codes`) × chain × gap node
+    (the batch diagnosis' `nodes`, the lead firms of `lead_firms_all`), the best `top` of
+    each; one frame per chain (a level's county lists are millions of rows: written as they
+    come, not held together)."""
+    weights = weights or TargetWeights()
+    as_of = as_of or dt.date.today()
+    gaps = gap_pairs(nodes)
+    if region_codes is not None:
+        gaps = gaps.filter(pl.col("region_code").is_in(list(region_codes)))
+    reach = Reach.of_level(level, weights)
+    for chain in atlas.values():
+        yield chain_targets(
+            wh,
+            chain,
+            level,
+            gaps.filter(pl.col("chain_id") == chain.id),
+            leads.filter(pl.col("chain_id") == chain.id),
+            weights=weights,
+            as_of=as_of,
+            top=top,
+            reach=reach,
+        )
+
+
 def targets_all(
     wh: Warehouse,
     atlas: Mapping[str, Chain],
@@ -416,30 +501,19 @@ def targets_all(
     top: int = 10,
     region_codes: Collection[str] | None = None,
 ) -> pl.DataFrame:
-    """The targets of every region of `level` (or of `region_codes`) × chain × gap node
-    (the batch diagnosis' `nodes`, the lead firms of `lead_firms_all`), the best `top` of
-    each."""
-    weights = weights or TargetWeights()
-    as_of = as_of or dt.date.today()
-    gaps = gap_pairs(nodes)
-    if region_codes is not None:
-        gaps = gaps.filter(pl.col("region_code").is_in(list(region_codes)))
-    reach = Reach.of_level(level, weights)
-    parts = [
-        chain_targets(
-            wh,
-            chain,
-            level,
-            gaps.filter(pl.col("chain_id") == chain.id),
-            leads.filter(pl.col("chain_id") == chain.id),
-            weights=weights,
-            as_of=as_of,
-            top=top,
-            reach=reach,
-        )
-        for chain in atlas.values()
-    ]
+    """`targets_by_chain` in one frame."""
+    parts = targets_by_chain(
+        wh,
+        atlas,
+        level,
+        nodes,
+        leads,
+        weights=weights,
+        as_of=as_of,
+        top=top,
+        region_codes=region_codes,
+    )
     return pl.concat([pl.DataFrame(schema=OUTPUT_SCHEMA), *parts])
 
 
-__all__ = ["OUTPUT_SCHEMA", "chain_targets", "gap_pairs", "targets_all"]
+__all__ = ["OUTPUT_SCHEMA", "chain_targets", "gap_pairs", "targets_all", "targets_by_chain"]
