@@ -146,3 +146,21 @@ def test_the_build_command_says_what_is_wrong_in_one_line(tmp_path: Path) -> Non
     assert done.returncode == 1
     assert "输入目录不存在" in done.stderr and "no such input directory" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_target_list_length_below_one_is_refused_before_the_build_runs(
+    small_input: Path, tmp_path: Path
+) -> None:
+    done = cli(
+        "--input",
+        str(small_input),
+        "--output",
+        str(tmp_path / "o"),
+        "--targets-top",
+        "0",
+        home=tmp_path,
+    )
+    assert done.returncode == 1
+    assert "--targets-top 须为正整数" in done.stderr and "must be at least 1" in done.stderr
+    # refused before anything ran: no output, no working directory to resume
+    assert not (tmp_path / "o").exists() and not (tmp_path / ".o.work").exists()

@@ -301,6 +301,14 @@ class ResultOptions:
     targets_top: int = TARGETS_TOP
     as_of: dt.date = field(default_factory=dt.date.today)
 
+    def __post_init__(self) -> None:
+        # checked when the options are made: before the build runs, not after
+        if self.targets_top < 1:
+            raise UserError(
+                f"--targets-top 须为正整数，而不是 {self.targets_top}",
+                f"--targets-top must be at least 1, not {self.targets_top}",
+            )
+
 
 def build_results(
     out_dir: Path,
@@ -315,11 +323,6 @@ def build_results(
     from chainatlas.diagnose.batch import diagnose_all, lead_firms_all
     from chainatlas.targets.batch import targets_by_chain
 
-    if options.targets_top < 1:
-        raise UserError(
-            f"--targets-top 须为正整数，而不是 {options.targets_top}",
-            f"--targets-top must be at least 1, not {options.targets_top}",
-        )
     seconds = {"diagnose": 0.0, "targets": 0.0}
     rows = {"diagnose": 0, "targets": 0}
     frames: dict[str, list[pl.DataFrame]] = {t: [] for t in DIAGNOSIS_TABLES}
