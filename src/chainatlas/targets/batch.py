@@ -33,7 +33,7 @@ from chainatlas.diagnose.data import LEVEL_COLUMN
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.reference.regions import load_regions
 from chainatlas.targets import candidates
-from chainatlas.targets.pipeline import GAP_STATUSES, full_name
+from chainatlas.targets.pipeline import GAP_STATUSES, best_partners, full_name
 from chainatlas.targets.reasons import reason_lines, with_reasons
 from chainatlas.targets.score import (
     EARTH_RADIUS_KM,
@@ -335,11 +335,7 @@ def _best_partner(
     names it first): FOR, uscc, partner_uscc, partner_name, partner_relation, partner_lead,
     partner_via."""
     shown = points.join(ranked.select(FOR, "uscc").unique(), on=[FOR, "uscc"], how="semi")
-    best = shown.sort(
-        [FOR, "uscc", "points", "amount", "links", "local_uscc"],
-        descending=[False, False, True, True, True, False],
-        nulls_last=True,
-    ).unique([FOR, "uscc"], keep="first", maintain_order=True)
+    best = best_partners(shown, keys=[FOR]).filter(pl.col("partner_rank") == 1)
     if "via_uscc" not in best.columns:
         best = best.with_columns(pl.lit(None, pl.String).alias("via_uscc"))
     vias = best["via_uscc"].drop_nulls().unique().to_list()

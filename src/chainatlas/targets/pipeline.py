@@ -8,7 +8,7 @@ of `score`; the reasons those of `reasons`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from functools import cache
 from typing import Any
 
@@ -135,13 +135,15 @@ def _counts(frame: pl.DataFrame, node_ids: list[str]) -> dict[str, int]:
     return {node_ids[k]: int(v) for k, v in frame.group_by("node").len().iter_rows()}
 
 
-def _best_partners(points: pl.DataFrame) -> pl.DataFrame:
-    """Each firm's local partners, strongest first (points, amount, links, code)."""
+def best_partners(points: pl.DataFrame, keys: Sequence[str] = ()) -> pl.DataFrame:
+    """Each firm's local partners (per `keys`, the region asking, when given), strongest
+    first (points, amount, links, code), numbered `partner_rank` from 1."""
+    firm = [*keys, "uscc"]
     return points.sort(
-        ["uscc", "points", "amount", "links", "local_uscc"],
-        descending=[False, True, True, True, False],
+        [*firm, "points", "amount", "links", "local_uscc"],
+        descending=[*[False] * len(firm), True, True, True, False],
         nulls_last=True,
-    ).with_columns(pl.int_range(1, pl.len() + 1).over("uscc").alias("partner_rank"))
+    ).with_columns(pl.int_range(1, pl.len() + 1).over(firm).alias("partner_rank"))
 
 
 def _target(row: dict[str, Any], partners: list[LocalPartner]) -> Target:
@@ -364,9 +366,7 @@ def _targets(
     if not ranked.height:
         return {}
     # ranked first: sorting every firm's partners would cost more than the whole scoring
-    ranked_partners = _best_partners(
-        partners.filter(pl.col("uscc").is_in(ranked["uscc"].implode()))
-    )
+    ranked_partners = best_partners(partners.filter(pl.col("uscc").is_in(ranked["uscc"].implode())))
     shown = ranked_partners.filter(pl.col("partner_rank") <= PARTNERS_SHOWN)
     if "via_uscc" not in shown.columns:
         shown = shown.with_columns(
