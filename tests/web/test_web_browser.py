@@ -57,6 +57,34 @@ PAGES = [
 ]
 
 
+def test_navigation_bar_shows_every_item_on_a_narrow_window(
+    page_as: PageAs, live_server: str
+) -> None:
+    """At 1000 px, in both languages, the bar wraps instead of hiding its last items, and the
+    sticky table headers sit below the taller bar."""
+    page = page_as("admin")
+    page.set_viewport_size({"width": 1000, "height": 800})
+    for lang_switch in (False, True):
+        if lang_switch:
+            page.click("a.lang")
+        page.goto(f"{live_server}/admin/users")
+        items = page.locator("nav.nav a")
+        assert items.count() == 11
+        for item in items.all():
+            box = item.bounding_box()
+            assert box is not None and box["width"] > 0
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1000, item.inner_text()
+        who = page.locator(".who").bounding_box()
+        last = items.last.bounding_box()
+        assert who is not None and last is not None and last["x"] + last["width"] <= who["x"]
+        bar_height = page.locator(".topbar").bounding_box()["height"]
+        assert bar_height > 60  # two rows
+        offset = page.evaluate(
+            "getComputedStyle(document.querySelector('table.data th')).top"
+        )
+        assert offset.endswith("px") and abs(float(offset[:-2]) - bar_height) < 1
+
+
 def test_every_page_from_the_navigation(page_as: PageAs, live_server: str) -> None:
     """Each page opens from the bar, draws its charts, and has no browser error."""
     page = page_as("admin")

@@ -240,6 +240,8 @@ def test_the_other_workflow_pages(page_as: PageAs, organised: str) -> None:
     chain = admin.inner_text(f"#chain-{SCOPED_CHAIN}")
     assert "李明" in chain and OFFICE_UNIT in chain and LAND_UNIT in chain
     shot(admin, "25-org")
-    nav = admin.inner_text("nav.nav")
-    for item in ("项目", "诉求", "调度会", "考核", "组织"):
-        assert item in nav
+    # one bar item for the chain-chief system, active on each of its pages; its tabs lead on
+    assert admin.inner_text("nav.nav a.active") == "链长制"
+    tabs = admin.inner_text("nav.wf-tabs")
+    for item in ("招商项目", "企业诉求", "调度会", "考核排名", "组织架构"):
+        assert item in tabs

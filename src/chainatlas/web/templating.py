@@ -38,6 +38,14 @@ class NavItem:
     key: str  # message key
     permission: Permission = Permission.view
     admin_only: bool = False
+    # the pages the item stands for: one item per system keeps the bar on one line at 1280 px
+    # (the system's own tabs lead to the rest)
+    section: tuple[str, ...] = ()
+
+    def is_active(self, path: str) -> bool:
+        if self.path == "/":
+            return path == "/"
+        return any(path.startswith(prefix) for prefix in (self.path, *self.section))
 
 
 NAV = (
@@ -48,12 +56,8 @@ NAV = (
     NavItem("/targets", "nav_targets"),
     NavItem("/opportunities", "nav_opportunities"),
     NavItem("/briefings", "nav_briefings"),
-    NavItem("/projects", "nav_projects"),
-    NavItem("/cases", "nav_cases"),
-    NavItem("/meetings", "nav_meetings"),
-    NavItem("/kpis", "nav_kpis"),
-    NavItem("/org", "nav_org", Permission.analyze),
-    NavItem("/cppcc/meetings", "nav_cppcc"),
+    NavItem("/projects", "nav_chain_chief", section=("/cases", "/meetings", "/kpis", "/org")),
+    NavItem("/cppcc/meetings", "nav_cppcc", section=("/cppcc",)),
     NavItem("/data", "nav_data", Permission.manage_data),
     NavItem("/admin/users", "nav_users", Permission.manage_users),
 )

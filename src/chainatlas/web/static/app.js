@@ -9,6 +9,13 @@
       if (chart) chart.resize();
     });
   });
+  // the top bar wraps to two rows on a narrow window: sticky table headers sit below it
+  var topbar = document.querySelector(".topbar");
+  if (topbar && window.ResizeObserver) {
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--topbar-h", topbar.offsetHeight + "px");
+    }).observe(topbar);
+  }
   // let htmx swap error responses (422) so forms show their messages
   document.addEventListener("htmx:beforeSwap", function (evt) {
     if (evt.detail.xhr.status === 422) { evt.detail.shouldSwap = true; evt.detail.isError = false; }
