@@ -79,9 +79,7 @@ def test_navigation_bar_shows_every_item_on_a_narrow_window(
         assert who is not None and last is not None and last["x"] + last["width"] <= who["x"]
         bar_height = page.locator(".topbar").bounding_box()["height"]
         assert bar_height > 60  # two rows
-        offset = page.evaluate(
-            "getComputedStyle(document.querySelector('table.data th')).top"
-        )
+        offset = page.evaluate("getComputedStyle(document.querySelector('table.data th')).top")
         assert offset.endswith("px") and abs(float(offset[:-2]) - bar_height) < 1
 
 
