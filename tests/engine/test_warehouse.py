@@ -31,6 +31,20 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     wh.close()
 
 
+def test_tables_are_looked_up_once_when_read_only_and_a_replaced_table_anew(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path) as wh:
+        wh.replace_table("t", pl.DataFrame({"a": [1]}))
+        assert wh.table("t") is not wh.table("t")  # writable: the schema may change
+    with Warehouse(path, read_only=True) as wh:
+        assert wh.table("t") is wh.table("t")
+        # a temporary table of the same name (allowed read-only) is not served stale
+        wh.replace_table("t", pl.DataFrame({"a": [1], "b": ["x"]}), temporary=True)
+        assert wh.table("t").columns == ("a", "b")
+
+
 def test_chain_facts_count_a_firm_on_two_nodes_once(toy_warehouse) -> None:  # type: ignore[no-untyped-def]
     from tests.conftest import ENTERPRISE_SCHEMA, firm
 
