@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 import tempfile
 import time
@@ -32,6 +33,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+from pydantic import BaseModel
 
 from chainatlas.atlas.model import Chain
 from chainatlas.engine.tables import CONTRACTS
@@ -79,7 +81,10 @@ DIAGNOSIS_TABLES = (
 # weights of the settings, no exclusion list): the lists `chainatlas diagnose` and
 # `chainatlas targets` give one region at a time
 TARGET_TABLES = ("lead_firms", "targets")
-RESULT_TABLES = (*DIAGNOSIS_TABLES, *TARGET_TABLES)
+# one row: the options the results above were computed with (as_of, targets_top and the
+# weights and thresholds as JSON), so a reader can say what a list means
+RESULTS_INFO = "results_info"
+RESULT_TABLES = (*DIAGNOSIS_TABLES, *TARGET_TABLES, RESULTS_INFO)
 LEVELS = ("province", "city", "county")
 TARGETS_TOP = 10
 
@@ -372,7 +377,41 @@ def build_results(
         target.mkdir()
         pl.concat(parts, how="diagonal_relaxed").write_parquet(target / "part-0.parquet")
     seconds["diagnose"] += time.perf_counter() - start
+    (out_dir / RESULTS_INFO).mkdir()
+    results_info(options).write_parquet(out_dir / RESULTS_INFO / "part-0.parquet")
     return [StageResult(stage, rows[stage], seconds[stage]) for stage in seconds]
+
+
+def results_info(options: ResultOptions) -> pl.DataFrame:
+    """The `results_info` row of `options`."""
+
+    def as_json(model: BaseModel) -> str:
+        return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+
+    return pl.DataFrame(
+        {
+            "as_of": [options.as_of],
+            "targets_top": [options.targets_top],
+            "target_weights": [as_json(options.target_weights)],
+            "lead_weights": [as_json(options.lead_weights)],
+            "thresholds": [as_json(options.thresholds)],
+        },
+        schema={
+            "as_of": pl.Date,
+            "targets_top": pl.Int64,
+            "target_weights": pl.String,
+            "lead_weights": pl.String,
+            "thresholds": pl.String,
+        },
+    )
+
+
+def drop_results(wh: Warehouse) -> None:
+    """Remove imported build results: they describe the data of the build, so a load that
+    changes the data drops them in its own transaction (a reader never sees lists computed
+    from other data)."""
+    for table in RESULT_TABLES:
+        wh.raw.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def relatedness(wh: Warehouse, level: str) -> pl.DataFrame:
@@ -494,6 +533,13 @@ def import_build(out_dir: Path, warehouse_path: Path) -> dict[str, Any]:
                     else:
                         wh.raw.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
                     rows[table] = wh.count(table)
+                # the results come along when the build wrote them (a build older than the
+                # batch targets did not); imported together or not at all
+                if all(any((out_dir / t).glob("*.parquet")) for t in RESULT_TABLES):
+                    for table in RESULT_TABLES:
+                        source = parquet_source(out_dir / table)
+                        wh.raw.execute(f"CREATE TABLE {table} AS SELECT * FROM {source}")
+                        rows[table] = wh.count(table)
         partial.replace(warehouse_path)
     finally:
         for leftover in (partial, partial.with_name(partial.name + ".wal")):

@@ -22,6 +22,7 @@ from chainatlas.engine import incremental as incremental_cube
 from chainatlas.engine.tables import CONTRACTS
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.reference.regions import load_regions
+from chainatlas.services.build import drop_results
 from chainatlas.settings import ClassifyWeights
 
 CLASSIFY_CHUNK = 500_000
@@ -203,6 +204,7 @@ def load_enterprises(
     with wh.transaction():
         if progress:
             progress(0.6, "write")
+        drop_results(wh)
         if incremental:
             changes = diff.select(incremental_cube.CHANGED_COLUMNS)
             wh.replace_table(incremental_cube.CHANGED, changes, temporary=True)
@@ -232,6 +234,7 @@ def load_links(
     with wh.transaction():
         if progress:
             progress(0.0, "write")
+        drop_results(wh)
         wh._register(accepted.select("supplier_uscc", "customer_uscc", "year"), "_keys")
         try:
             wh.raw.execute(
@@ -263,6 +266,7 @@ def reclassify_all(
     with wh.transaction():
         if progress:
             progress(0.6, "write")
+        drop_results(wh)
         wh.raw.execute("DELETE FROM assignments")
         wh.append("assignments", assignments)
         if progress:
