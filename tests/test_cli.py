@@ -362,3 +362,42 @@ def test_a_killed_build_resumes_and_ingest_build_makes_it_the_warehouse(tmp_path
     assert diagnosis["completeness"] == pytest.approx(city["completeness"][0], abs=1e-4)
     missing = run(["ingest", "build", str(tmp_path / "in")], home)
     assert missing.returncode == 1 and "assignments" in missing.stderr
+
+
+def test_evaluate_prints_every_shipped_set_and_a_users_own(tmp_path: Path) -> None:
+    done = run(["evaluate", "--format", "json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report["sets"]) == {"dev", "dev2", "test"}
+    for result in report["sets"].values():
+        overall = next(r for r in result["node_level"] if r["chain_id"] == "*")
+        assert 0 < overall["f1"] <= 1 and overall["gold"] == result["gold_assignments"]
+        assert {r["chain_id"] for r in result["chain_level"]} >= {"sugarcane", "*"}
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text(
+        json.dumps(
+            {
+                "id": "m1",
+                "business_scope": "甘蔗种植；甘蔗收购；原糖、白砂糖生产销售",
+                "industry_code": "1340",
+                "labels": ["sugarcane/cane_planting"],
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        "utf-8",
+    )
+    done = run(["evaluate", "--set", str(mine)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "mine.jsonl" in done.stdout and "F1" in done.stdout and "甘蔗制糖" in done.stdout
+    # a label naming no node of the atlas, a line that is not JSON, a missing file
+    mine.write_text('{"id": "m1", "labels": ["sugarcane/no_such_node"]}\n', "utf-8")
+    done = run(["evaluate", "--set", str(mine)], tmp_path)
+    assert done.returncode != 0
+    assert "第1行「labels」" in done.stderr and "sugarcane/no_such_node" in done.stderr
+    done = run(["evaluate", "--set", str(tmp_path / "none.jsonl")], tmp_path)
+    assert done.returncode != 0 and "no labelled set" in done.stderr
+    (tmp_path / "bad.jsonl").write_text('{"id": 1, "labels": [}\n', "utf-8")
+    done = run(["evaluate", "--set", str(tmp_path / "bad.jsonl")], tmp_path)
+    assert done.returncode != 0
+    assert "第1行" in done.stderr + done.stdout and "line 1" in done.stderr + done.stdout

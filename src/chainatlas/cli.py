@@ -377,11 +377,13 @@ def evaluate(
     """评估归链准确率 / precision, recall and F1 per chain on the labelled set."""
     from chainatlas.services.evaluation import evaluate_labelled, render_evaluation
 
-    report = evaluate_labelled(_atlas(), labelled, settings().classify)
+    atlas = _atlas()
+    report = evaluate_labelled(atlas, labelled, settings().classify)
     if fmt is ListFormat.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        console.print(render_evaluation(report))
+        for table in render_evaluation(report, {c: chain.name_zh for c, chain in atlas.items()}):
+            console.print(table)
 
 
 @app.command()
