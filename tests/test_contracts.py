@@ -32,3 +32,10 @@ def test_analytics_schemas_are_published() -> None:
     ]:
         published = json.loads((DOCS / f"{name}.schema.json").read_text("utf-8"))
         assert published == model.model_json_schema(by_alias=True), name
+
+
+def test_region_targets_schema_is_published() -> None:
+    from chainatlas.services.region_lists import RegionTargets
+
+    published = json.loads((DOCS / "region-targets-1.schema.json").read_text("utf-8"))
+    assert published == RegionTargets.model_json_schema(by_alias=True)

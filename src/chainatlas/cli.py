@@ -588,6 +588,14 @@ def targets(
         list[str] | None,
         typer.Option("--source", help="产业转移来源省份，可重复 / source province, repeatable"),
     ] = None,
+    each: Annotated[
+        str | None,
+        typer.Option(
+            "--each",
+            help="下辖各市或各县的清单（读取导入的 build 结果）/ the lists of every city|county "
+            "under the region, from the imported build results",
+        ),
+    ] = None,
     fmt: AnalysisFormatOption = AnalysisFormat.table,
     out: OutOption = None,
     lang: LangOption = "zh",
@@ -597,6 +605,21 @@ def targets(
     from chainatlas.services.targets import run_targets, targets_table, targets_xlsx
 
     s = settings()
+    if each is not None:
+        live_only = {
+            "--top": top != 20,
+            "--reason": reason,
+            "--exclude": exclude,
+            "--source": source,
+        }
+        given = [name for name, value in live_only.items() if value]
+        if given:
+            fail(
+                f"{'、'.join(given)} 只用于单个地区的清单，--each 读取 build 的批量结果 / "
+                f"{', '.join(given)} apply to one region's list; --each reads the build's results"
+            )
+        _region_lists(region, chain, node, each, fmt, out, lang)
+        return
     result = run_targets(
         s,
         _atlas(),
@@ -615,6 +638,36 @@ def targets(
         table=lambda: targets_table(result, lang),
         json_text=lambda: result.to_json() + "\n",
         xlsx=lambda path: targets_xlsx(result, path, lang),
+    )
+
+
+def _region_lists(
+    region: str,
+    chain_id: str,
+    node: str | None,
+    level: str,
+    fmt: AnalysisFormat,
+    out: Path | None,
+    lang: str,
+) -> None:
+    from chainatlas.services.region_lists import (
+        region_lists_json,
+        region_lists_table,
+        region_lists_xlsx,
+        run_region_lists,
+    )
+
+    atlas = _atlas()
+    info, summary, targets = run_region_lists(settings(), atlas, region, chain_id, level, node)
+    chain = atlas[chain_id]
+    _emit(
+        fmt,
+        out,
+        table=lambda: region_lists_table(chain, region, level, summary, info, lang),
+        json_text=lambda: region_lists_json(chain, region, level, node, info, summary, targets),
+        xlsx=lambda path: region_lists_xlsx(
+            path, chain, region, level, summary, targets, info, lang
+        ),
     )
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -20,6 +23,7 @@ from chainatlas.reference.regions import load_regions
 from chainatlas.services.build import RESULT_TABLES, ResultOptions, import_build, run_build
 from chainatlas.services.load import load_links
 from chainatlas.services.region_lists import (
+    RegionTargets,
     region_lists,
     region_lists_xlsx,
     results_info,
@@ -147,9 +151,8 @@ def test_the_workbook_carries_every_row(
         info = results_info(wh)
         summary, targets = region_lists(wh, chain, PROVINCE, "city")
     assert info is not None
-    path = region_lists_xlsx(
-        tmp_path / "lists.xlsx", chain, PROVINCE, "city", summary, targets, info
-    )
+    path = tmp_path / "lists.xlsx"
+    region_lists_xlsx(path, chain, PROVINCE, "city", summary, targets, info)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["地区", "目标企业", "参数"]
     regions, rows, settings = book["地区"], book["目标企业"], book["参数"]
@@ -158,14 +161,14 @@ def test_the_workbook_carries_every_row(
     header = [c.value for c in rows[1]]
     first = targets.row(0, named=True)
     values = dict(zip(header, [c.value for c in rows[2]], strict=True))
-    assert values["统一社会信用代码"] == first["uscc"] and values["名次"] == first["rank"]
+    assert values["统一社会信用代码"] == first["uscc"] and values["序号"] == first["rank"]
     assert values["得分"] == pytest.approx(first["score"])
     assert values["理由"] == first["reason_zh"]
     assert values["环节"] == chain.node(first["node_id"]).name_zh
     assert regions["A2"].value == summary["region_code"][0]
     items = {r[0].value: r[1].value for r in settings.iter_rows(min_row=2)}
-    assert items["每个缺口列出"] == 4
-    assert items["批量计算日期（增长截至）"].date() == AS_OF
+    assert items["每个缺口环节列出"] == "4"
+    assert items["增长截至"] == AS_OF.isoformat()
 
 
 def test_a_load_drops_the_results_and_a_failed_one_keeps_them(
@@ -193,3 +196,49 @@ def test_a_build_without_results_imports_without_them(build: Path, tmp_path: Pat
     assert "targets" not in summary["tables"] and "diagnosis_nodes" not in summary["tables"]
     with Warehouse(path, read_only=True) as wh:
         assert results_info(wh) is None
+
+
+def cli(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chainatlas", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CHAINATLAS_HOME": str(home), "COLUMNS": "120"},
+        timeout=300,
+    )
+
+
+def test_the_cli_gives_every_regions_lists(
+    warehouse: Path, atlas: dict[str, Chain], tmp_path: Path
+) -> None:
+    home = warehouse.parent
+    base = ["targets", "-r", PROVINCE, "-c", "sugarcane", "--each", "county"]
+    done = cli([*base, "--format", "json"], home)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["schema"] == "chainatlas.region_targets/1"
+    assert document["results"]["as_of"] == AS_OF.isoformat()
+    with Warehouse(warehouse, read_only=True) as wh:
+        summary, targets = region_lists(wh, atlas["sugarcane"], PROVINCE, "county")
+    assert [r["region_code"] for r in document["regions"]] == summary["region_code"].to_list()
+    for region, row in zip(document["regions"], summary.iter_rows(named=True), strict=True):
+        assert region["listed"] == row["targets"] == len(region["targets"])
+        assert region["break"] == row["break"] and region["completeness"] == row["completeness"]
+    RegionTargets.model_validate(document)
+    listed = [(r["region_code"], t["uscc"]) for r in document["regions"] for t in r["targets"]]
+    assert sorted(listed) == sorted(zip(targets["region_code"], targets["uscc"], strict=True))
+    done = cli(base, home)
+    assert done.returncode == 0 and "各地区招商清单" in done.stdout
+    out = tmp_path / "lists.xlsx"
+    done = cli([*base, "--format", "xlsx", "--out", str(out)], home)
+    assert done.returncode == 0, done.stderr
+    assert openpyxl.load_workbook(out)["目标企业"].max_row == targets.height + 1
+    # live-list options do not apply; a warehouse without results says how to get them
+    done = cli([*base, "--top", "5"], home)
+    assert done.returncode == 1 and "--top" in done.stderr
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    with Warehouse(bare / "warehouse.duckdb"):
+        pass
+    done = cli(base, bare)
+    assert done.returncode == 1 and "chainatlas ingest build" in done.stderr

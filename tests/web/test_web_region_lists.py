@@ -116,7 +116,9 @@ def test_the_workbook_of_the_scope(
         & pl.col("region_code").str.starts_with("45")
     )
     assert book["目标企业"].max_row == targets.height + 1
-    listed = {row[6].value for row in book["目标企业"].iter_rows(min_row=2)}
+    header = [c.value for c in book["目标企业"][1]]
+    column = header.index("统一社会信用代码")
+    listed = {row[column].value for row in book["目标企业"].iter_rows(min_row=2)}
     assert listed == set(targets["uscc"])
 
 

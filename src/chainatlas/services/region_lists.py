@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+from rich.table import Table
 
 from chainatlas.atlas.model import Chain
+from chainatlas.briefing.frames import Column, Sheet, frame_table, frames_xlsx
 from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
 from chainatlas.reference.regions import load_regions, region_full_name
 from chainatlas.services.build import RESULTS_INFO, TARGET_TABLES
+from chainatlas.services.diagnosis import open_warehouse
+from chainatlas.services.targets import COMPONENT_NAMES, STATUS_NAMES
+from chainatlas.settings import Settings
 from chainatlas.targets.weights import COMPONENTS
 
 LEVELS_BELOW = {"province": ("city", "county"), "city": ("county",), "county": ()}
@@ -165,6 +172,103 @@ def region_lists(
     return summary, targets
 
 
+SUMMARY_COLUMNS = [
+    Column("region_code", "地区代码", "region code"),
+    Column("region", "地区", "region"),
+    Column("firm_count", "链上企业", "firms on the chain", "int"),
+    Column("completeness", "完整度", "completeness", "pct"),
+    Column("missing", "缺链", "missing", "int"),
+    Column("weak", "弱链", "weak", "int"),
+    Column("break", "断链", "break", "int"),
+    Column("gaps", "有清单的缺口环节", "gap nodes listed", "int"),
+    Column("targets", "目标企业数", "targets", "int"),
+    Column("best_name", "得分最高的目标", "best target"),
+    Column("best_score", "其得分", "its score", "float"),
+    Column("best_node_name", "其环节", "its node"),
+]
+ROW_COLUMNS = [
+    Column("region_code", "地区代码", "region code"),
+    Column("region", "地区", "region"),
+    Column("node", "环节", "node"),
+    Column("node_status", "状态", "status"),
+    Column("rank", "序号", "rank", "int"),
+    Column("uscc", "统一社会信用代码", "credit code"),
+    Column("name", "企业名称", "enterprise"),
+    Column("location", "所在地", "location"),
+    Column("registered_capital", "注册资本（万元）", "registered capital (10k CNY)", "float"),
+    Column("established", "成立日期", "established"),
+    Column("tags", "资质标签", "tags"),
+    Column("score", "得分", "score", "float"),
+    *[
+        Column(f"{k}_component", COMPONENT_NAMES[k][0], COMPONENT_NAMES[k][1], "float")
+        for k in COMPONENTS
+    ],
+    Column("distance_km", "距离（公里）", "distance (km)", "float"),
+    Column("partner_name", "最强本地伙伴", "strongest local partner"),
+    Column("reason", "理由", "reasons"),
+]
+PARAMETER_COLUMNS = [Column("parameter", "参数", "parameter"), Column("value", "取值", "value")]
+
+
+def _name(item: Any, lang: str) -> str:
+    return str(item.name_en if lang == "en" and item.name_en else item.name_zh)
+
+
+def summary_frame(summary: pl.DataFrame, chain: Chain, lang: str = "zh") -> pl.DataFrame:
+    """The summary with the region's full name and the best target's node by name."""
+    names = {n.id: _name(n, lang) for n in chain.nodes}
+    return summary.with_columns(
+        pl.col("region_code").map_elements(region_full_name, pl.String).alias("region"),
+        pl.col("best_node").replace_strict(names, default=None).alias("best_node_name"),
+    )
+
+
+def rows_frame(targets: pl.DataFrame, chain: Chain, lang: str = "zh") -> pl.DataFrame:
+    """Every listed target, named for reading: region, node, status (with break), location,
+    reasons in `lang`."""
+    names = {n.id: _name(n, lang) for n in chain.nodes}
+    words = {k: v[0 if lang == "zh" else 1] for k, v in STATUS_NAMES.items()}
+    broken = "·断链" if lang == "zh" else " · break"
+    return targets.with_columns(
+        pl.col("region_code").map_elements(region_full_name, pl.String).alias("region"),
+        pl.col("node_id").replace_strict(names).alias("node"),
+        (
+            pl.col("status").replace_strict(words, default=pl.col("status"))
+            + pl.when(pl.col("is_break")).then(pl.lit(broken)).otherwise(pl.lit(""))
+        ).alias("node_status"),
+        pl.col("target_region_code").map_elements(region_full_name, pl.String).alias("location"),
+        pl.col("reason_zh" if lang == "zh" else "reason_en").alias("reason"),
+    )
+
+
+def parameters_frame(
+    chain: Chain, within: str, level: str, info: ResultsInfo, lang: str = "zh"
+) -> pl.DataFrame:
+    zh = lang == "zh"
+    levels = {"city": ("各市", "cities"), "county": ("各县（区）", "counties")}
+    rows = [
+        ("范围" if zh else "scope", f"{region_full_name(within)}（{within}）"),
+        ("层级" if zh else "level", levels[level][0 if zh else 1]),
+        ("产业链" if zh else "chain", _name(chain, lang)),
+        ("增长截至" if zh else "growth as of", info.as_of.isoformat()),
+        ("每个缺口环节列出" if zh else "listed per gap node", str(info.targets_top)),
+        (
+            "来源" if zh else "source",
+            "chainatlas build 的批量结果（默认权重，无排除名单）"
+            if zh
+            else "the results of chainatlas build (default weights, no exclusion list)",
+        ),
+    ]
+    rows += [
+        (
+            f"{'权重' if zh else 'weight'} · {COMPONENT_NAMES[k][0 if zh else 1]}",
+            f"{info.target_weights.get(k, '')}",
+        )
+        for k in COMPONENTS
+    ]
+    return pl.DataFrame(rows, schema=["parameter", "value"], orient="row")
+
+
 def region_lists_xlsx(
     path: Path,
     chain: Chain,
@@ -174,145 +278,181 @@ def region_lists_xlsx(
     targets: pl.DataFrame,
     info: ResultsInfo,
     lang: str = "zh",
-) -> Path:
+) -> None:
     """A workbook: 地区 (the summary per region), 目标企业 (every listed target) and 参数
-    (scope, the build's date, list length and weights) — frozen headers, filters, widths."""
-    import xlsxwriter
-
-    en = lang == "en"
-    names = {n.id: (n.name_en if en and n.name_en else n.name_zh) for n in chain.nodes}
-    status_words = {
-        "missing": ("缺失", "missing"),
-        "weak": ("薄弱", "weak"),
-        "present": ("已有", "present"),
-        "strong": ("优势", "strong"),
-    }
-
-    def word(zh: str, english: str) -> str:
-        return english if en else zh
-
-    book = xlsxwriter.Workbook(str(path))
-    head = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1, "text_wrap": True})
-    pct = book.add_format({"num_format": "0.0%"})
-    score = book.add_format({"num_format": "0.000"})
-    money = book.add_format({"num_format": "#,##0"})
-    date = book.add_format({"num_format": "yyyy-mm-dd"})
-
-    def sheet(title: str, columns: list[tuple[str, int, Any]], rows: list[list[Any]]) -> None:
-        ws = book.add_worksheet(title)
-        for c, (label, width, fmt) in enumerate(columns):
-            ws.write(0, c, label, head)
-            ws.set_column(c, c, width, fmt)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, dt.date):
-                    ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date)
-                else:
-                    ws.write(r, c, value)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
-
-    sheet(
-        word("地区", "Regions"),
+    (scope, the build's date, list length and weights)."""
+    frames_xlsx(
         [
-            (word("地区代码", "Region code"), 11, None),
-            (word("地区", "Region"), 28, None),
-            (word("链上企业", "Firms on the chain"), 11, money),
-            (word("完整度", "Completeness"), 10, pct),
-            (word("缺失", "Missing"), 7, None),
-            (word("薄弱", "Weak"), 7, None),
-            (word("断链", "Break"), 7, None),
-            (word("有清单的缺口环节", "Gap nodes listed"), 12, None),
-            (word("目标企业数", "Targets"), 10, None),
-            (word("得分最高的目标", "Best target"), 32, None),
-            (word("其得分", "Its score"), 9, score),
-            (word("其环节", "Its node"), 22, None),
+            Sheet("地区", "Regions", summary_frame(summary, chain, lang), SUMMARY_COLUMNS),
+            Sheet("目标企业", "Targets", rows_frame(targets, chain, lang), ROW_COLUMNS),
+            Sheet(
+                "参数",
+                "Parameters",
+                parameters_frame(chain, within, level, info, lang),
+                PARAMETER_COLUMNS,
+            ),
         ],
-        [
-            [
-                r["region_code"],
-                region_full_name(r["region_code"]),
-                r["firm_count"],
-                r["completeness"],
-                r["missing"],
-                r["weak"],
-                r["break"],
-                r["gaps"],
-                r["targets"],
-                r["best_name"],
-                r["best_score"],
-                names.get(r["best_node"] or "", r["best_node"]),
-            ]
-            for r in summary.iter_rows(named=True)
+        path,
+        lang=lang,
+    )
+
+
+def run_region_lists(
+    settings: Settings,
+    atlas: Mapping[str, Chain],
+    within: str,
+    chain_id: str,
+    level: str,
+    node_id: str | None = None,
+) -> tuple[ResultsInfo, pl.DataFrame, pl.DataFrame]:
+    """(info, summary, targets) for the CLI, with errors a user can act on."""
+    if chain_id not in atlas:
+        raise UserError(f"没有产业链 {chain_id}", f"there is no chain {chain_id}")
+    chain = atlas[chain_id]
+    if node_id is not None and node_id not in chain.node_ids:
+        raise UserError(
+            f"产业链 {chain_id} 没有环节 {node_id}", f"chain {chain_id} has no node {node_id}"
+        )
+    with open_warehouse(settings) as wh:
+        info = results_info(wh)
+        if info is None:
+            raise UserError(
+                "仓库中没有批量结果：先运行 chainatlas build --input DIR --output OUT，"
+                "再运行 chainatlas ingest build OUT",
+                "the warehouse holds no batch results: run chainatlas build --input DIR "
+                "--output OUT, then chainatlas ingest build OUT",
+            )
+        summary, targets = region_lists(wh, chain, within, level, node_id)
+    return info, summary, targets
+
+
+class ListedTarget(BaseModel):
+    """One target of a region's list, as the build wrote it, with its node's status there."""
+
+    node_id: str
+    status: str
+    is_break: bool
+    rank: int
+    uscc: str
+    name: str | None
+    target_region_code: str | None
+    registered_capital: float | None
+    revenue: float | None
+    established: dt.date | None
+    tags: str | None
+    national_rank: int | None
+    node_fit: float | None
+    distance_km: float | None
+    origin_code: str | None
+    origin_lq: float | None
+    origin_node_firms: int | None
+    origin_source: bool | None
+    local_partners: int | None
+    partner_uscc: str | None
+    partner_name: str | None
+    partner_relation: str | None
+    partner_lead: bool | None
+    partner_via: str | None
+    fit_component: float
+    size_component: float
+    growth_component: float
+    tags_component: float
+    partner_referral_component: float
+    relocation_component: float
+    distance_component: float
+    score: float
+    primary_reason: str | None
+    reason_zh: str | None
+    reason_en: str | None
+
+
+class RegionListing(BaseModel):
+    """A region of the scope: its chain figures, its best target and its lists."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    region_code: str
+    region_name: str
+    firm_count: int
+    completeness: float
+    missing: int
+    weak: int
+    break_: int = Field(alias="break")
+    gaps: int = Field(description="gap nodes with a list")
+    listed: int = Field(description="targets listed")
+    best_name: str | None
+    best_score: float | None
+    best_node: str | None
+    node_status: str | None = Field(description="with node_id: the node's status there")
+    targets: list[ListedTarget]
+
+
+class RegionTargets(BaseModel):
+    """`chainatlas.region_targets/1`: the target lists of every region under one, from the
+    results of `chainatlas build`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_: Literal["chainatlas.region_targets/1"] = Field(
+        "chainatlas.region_targets/1", alias="schema"
+    )
+    scope: dict[str, str] = Field(description="code, full_name, level (of the regions listed)")
+    chain: dict[str, str] = Field(description="id, name_zh, name_en")
+    node_id: str | None
+    results: dict[str, Any] = Field(description="as_of, targets_top, weights of the build")
+    regions: list[RegionListing]
+
+
+def region_lists_json(
+    chain: Chain,
+    within: str,
+    level: str,
+    node_id: str | None,
+    info: ResultsInfo,
+    summary: pl.DataFrame,
+    targets: pl.DataFrame,
+) -> str:
+    """The `chainatlas.region_targets/1` document (RegionTargets)."""
+    fields = list(ListedTarget.model_fields)
+    by_region: dict[str, list[ListedTarget]] = {}
+    for row in targets.iter_rows(named=True):
+        target = ListedTarget(**{k: row[k] for k in fields})
+        by_region.setdefault(row["region_code"], []).append(target)
+    document = RegionTargets(
+        scope={"code": within, "full_name": region_full_name(within), "level": level},
+        chain={"id": chain.id, "name_zh": chain.name_zh, "name_en": chain.name_en},
+        node_id=node_id,
+        results={
+            "as_of": info.as_of.isoformat(),
+            "targets_top": info.targets_top,
+            "weights": info.target_weights,
+        },
+        regions=[
+            RegionListing(
+                **{k: v for k, v in row.items() if k not in ("targets", "region_name")},
+                listed=row["targets"],
+                region_name=region_full_name(row["region_code"]),
+                targets=by_region.get(row["region_code"], []),
+            )
+            for row in summary.to_dicts()
         ],
     )
-    components = [
-        (f"{c}_component", word(f"分项 {c}", f"{c} component"), 10, score) for c in COMPONENTS
-    ]
-    sheet(
-        word("目标企业", "Targets"),
-        [
-            (word("地区代码", "Region code"), 11, None),
-            (word("地区", "Region"), 24, None),
-            (word("环节", "Node"), 22, None),
-            (word("环节状态", "Node status"), 9, None),
-            (word("断链", "Break"), 6, None),
-            (word("名次", "Rank"), 6, None),
-            (word("统一社会信用代码", "USCC"), 21, None),
-            (word("企业名称", "Firm"), 32, None),
-            (word("所在地", "Location"), 24, None),
-            (word("注册资本（万元）", "Registered capital (10k yuan)"), 14, money),
-            (word("成立日期", "Established"), 11, date),
-            (word("标签", "Tags"), 18, None),
-            (word("得分", "Score"), 8, score),
-            *((label, width, fmt) for _, label, width, fmt in components),
-            (word("距离（公里）", "Distance (km)"), 10, money),
-            (word("最强本地伙伴", "Strongest local partner"), 28, None),
-            (word("理由", "Reasons"), 60, None),
-        ],
-        [
-            [
-                r["region_code"],
-                region_full_name(r["region_code"]),
-                names.get(r["node_id"], r["node_id"]),
-                word(*status_words.get(r["status"], (r["status"], r["status"]))),
-                word("是", "yes") if r["is_break"] else "",
-                r["rank"],
-                r["uscc"],
-                r["name"],
-                region_full_name(r["target_region_code"]) if r["target_region_code"] else "",
-                r["registered_capital"],
-                r["established"],
-                r["tags"],
-                r["score"],
-                *(r[column] for column, *_ in components),
-                r["distance_km"],
-                r["partner_name"],
-                r["reason_en"] if en else r["reason_zh"],
-            ]
-            for r in targets.iter_rows(named=True)
-        ],
+    return document.model_dump_json(by_alias=True, indent=2) + "\n"
+
+
+def region_lists_table(
+    chain: Chain, within: str, level: str, summary: pl.DataFrame, info: ResultsInfo, lang: str
+) -> Table:
+    zh = lang == "zh"
+    title = (
+        f"{region_full_name(within)} · {_name(chain, lang)} · 各地区招商清单"
+        f"（增长截至 {info.as_of}，每个缺口前 {info.targets_top} 名）"
+        if zh
+        else f"{region_full_name(within)} · {_name(chain, lang)} · target lists of every region"
+        f" (growth as of {info.as_of}, best {info.targets_top} per gap node)"
     )
-    weights = ", ".join(f"{c} {info.target_weights.get(c, '')}" for c in COMPONENTS)
-    sheet(
-        word("参数", "Settings"),
-        [(word("项目", "Item"), 24, None), (word("值", "Value"), 60, None)],
-        [
-            [word("范围", "Scope"), f"{region_full_name(within)} · {level}"],
-            [word("产业链", "Chain"), chain.name_en if en and chain.name_en else chain.name_zh],
-            [word("批量计算日期（增长截至）", "As of (growth measured at)"), info.as_of],
-            [word("每个缺口列出", "Listed per gap node"), info.targets_top],
-            [word("权重", "Weights"), weights],
-            [
-                word("来源", "Source"),
-                word(
-                    "chainatlas build 的批量结果（默认权重，无排除名单）",
-                    "the results of chainatlas build (default weights, no exclusion list)",
-                ),
-            ],
-        ],
-    )
-    book.close()
-    return path
+    # a terminal is narrow: the short name, and no firm count, gap count or best node
+    short = Column("region_name", "地区", "region")
+    kept = ("completeness", "missing", "weak", "break", "targets", "best_name", "best_score")
+    columns = [short, *(c for c in SUMMARY_COLUMNS if c.id in kept)]
+    return frame_table(summary_frame(summary, chain, lang), columns, title=title, lang=lang)
