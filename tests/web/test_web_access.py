@@ -131,6 +131,7 @@ class Examples:
             "region_code": REGION,
             "parent": "450000",
             "level": "city",
+            "each": "county",
             "uscc": self.uscc,
             "job_id": str(self.job_id),
             "name": "missing.pdf",

@@ -145,3 +145,41 @@ def test_without_imported_results_the_page_says_how_to_get_them(web_app: FastAPI
         )
         # the region's own list links here
         assert "/targets/regions?region=" in admin.get(f"/targets?chain={SCOPED_CHAIN}").text
+
+
+def test_the_api_returns_the_clis_document(
+    admin_client: TestClient, build_app: tuple[FastAPI, Path]
+) -> None:
+    from chainatlas.services.region_lists import RegionTargets
+
+    response = admin_client.get(
+        f"/api/v1/targets/regions?region={PROVINCE}&chain={SCOPED_CHAIN}&each=county"
+    )
+    assert response.status_code == 200
+    document = RegionTargets.model_validate(response.json())
+    targets = pl.read_parquet(build_app[1] / "targets" / "*.parquet").filter(
+        (pl.col("level") == "county")
+        & (pl.col("chain_id") == SCOPED_CHAIN)
+        & pl.col("region_code").str.starts_with("45")
+    )
+    assert sum(len(r.targets) for r in document.regions) == targets.height
+    assert document.results["targets_top"] == 3
+    bad = admin_client.get(
+        f"/api/v1/targets/regions?region=450403&chain={SCOPED_CHAIN}&each=county"
+    )
+    assert bad.status_code in (400, 422) and "county" in bad.text
+    with client_for(build_app[0], "chain_office") as office:
+        assert (
+            office.get(
+                f"/api/v1/targets/regions?region={PROVINCE}&chain={OTHER_CHAIN}&each=city"
+            ).status_code
+            == 403
+        )
+
+
+def test_the_api_says_when_no_results_are_imported(web_app: FastAPI) -> None:
+    with client_for(web_app, "admin") as admin:
+        response = admin.get(
+            f"/api/v1/targets/regions?region={PROVINCE}&chain={SCOPED_CHAIN}&each=city"
+        )
+        assert response.status_code == 404 and "ingest build" in response.text

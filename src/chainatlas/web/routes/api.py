@@ -32,6 +32,12 @@ from chainatlas.engine.warehouse import Warehouse
 from chainatlas.errors import UserError
 from chainatlas.reference.regions import load_regions, region_codes
 from chainatlas.services.enterprise_search import enterprise_detail, search_enterprises
+from chainatlas.services.region_lists import (
+    RegionTargets,
+    region_lists,
+    region_lists_json,
+    results_info,
+)
 from chainatlas.targets.model import ReasonKind, TargetList
 from chainatlas.targets.pipeline import find_targets
 from chainatlas.web.api_models import (
@@ -501,6 +507,39 @@ def get_targets(
         ),
     )
     return json_text(result.to_json())
+
+
+@router.get(
+    "/targets/regions",
+    response_model=RegionTargets,
+    tags=["analysis"],
+    summary="各地区招商清单 / every region's lists (chainatlas.region_targets/1)",
+)
+def get_region_targets(
+    request: Request,
+    user: Viewer,
+    region: RegionParam,
+    chain: ChainParam,
+    each: Annotated[
+        Literal["city", "county"], Query(description="下辖各市或各县 / every city|county under")
+    ],
+    node: NodeParam = None,
+) -> Any:
+    """同 `chainatlas targets -r REGION -c CHAIN --each LEVEL [--node N] --format json`：读取
+    导入的 build 结果 / from the imported build results (404 when none are imported)."""
+    state = app_state(request)
+    chain_obj = chain_for(state, user, chain)
+    known_node(chain_obj, node)
+    code = known_region(region)
+    with state.warehouse.read() as wh:
+        info = results_info(wh)
+        if info is None:
+            raise NotFound(
+                "仓库中没有批量结果：先运行 chainatlas build，再运行 chainatlas ingest build",
+                "no batch results imported: run chainatlas build, then chainatlas ingest build",
+            )
+        summary, targets = region_lists(wh, chain_obj, code, each, node)
+    return json_text(region_lists_json(chain_obj, code, each, node, info, summary, targets))
 
 
 def opportunities_for(state: AppState, region: str, chain: str | None, top: int) -> Opportunities:
