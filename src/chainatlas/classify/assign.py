@@ -86,6 +86,7 @@ WORK_VERBS = [
     "育苗",
     "开采",
     "采伐",
+    "采集",
     "冶炼",
     "提取",
     "制作",
@@ -120,6 +121,9 @@ WORK_VERBS = [
     "推广",
 ]
 CLAUSE_BREAK = "[；;。\\n]"
+# catering serves the goods it lists over the counter: the 服务 of 餐饮服务 is no work on them
+# (餐饮服务（桂林米粉、卤菜、小吃制售） is a noodle shop, not a noodle maker)
+SERVING = "餐饮服务"
 
 
 def _ranges(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -578,7 +582,9 @@ def _without_traded_goods(
     pick = at_trading[owner]
     owner, words = owner[pick], words[pick]
     clause = pl.element()
-    trade_only = clause.str.contains_any(TRADE_VERBS) & ~clause.str.contains_any(WORK_VERBS)
+    trade_only = clause.str.contains_any(TRADE_VERBS) & ~clause.str.replace_all(
+        SERVING, "", literal=True
+    ).str.contains_any(WORK_VERBS)
     kept = (
         scope.str.replace_all(CLAUSE_BREAK, "；")
         .str.split("；")
