@@ -7,7 +7,9 @@ links to deregistered firms are left out of every figure and counted in
 customer and its supplier are both assigned to c (a link counts once per chain both firms
 share, on every node each firm holds in c).
 
-Tables, rebuilt inside the load's transaction by `rebuild_network`:
+Tables, rebuilt inside the load's transaction by `rebuild_network` (on DuckDB a chain at a
+time, from one table of located link ends: the memory a statement needs is one chain's, not
+the whole network's; Spark runs the same expressions over every chain at once):
 - `sourcing_chain_facts`, `sourcing_node_facts`: the on-chain purchases made by a county's
   firms (per chain; per chain × the buying firm's node) and the part bought from suppliers
   in the same county, city, province — they roll up to a city or province by summing.
@@ -30,6 +32,7 @@ affordable; the written tables hold the codes as text like every other table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import ibis
@@ -375,22 +378,88 @@ def network_expressions() -> list[tuple[str, ir.Table, bool]]:
     ]
 
 
+_LINK_ENDS = "_network_link_ends"
+# the assignments of the chain being written: a view the per-chain statements read
+_CHAIN_ASSIGNMENTS = "_network_chain_assignments"
+
+
 @cache
-def rebuild_statements() -> tuple[str, ...]:
+def rebuild_statements() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], str]:
     """The DuckDB statements of `rebuild_network`, compiled once per process (compiling
-    costs more than running them on a small warehouse). Each working table is dropped as
-    soon as nothing reads it; a failed rebuild rolls the whole load back with them."""
-    statements: list[str] = []
-    for name, expr, append in network_expressions():
-        statements.append(_write_sql(name, expr, append))
-        if name == _INPUT_GRAIN:
-            statements.append(f"DROP TABLE {_CHAIN_LINKS}")
-    statements.append(f"DROP TABLE {_INPUT_GRAIN}")
-    return tuple(statements)
+    costs more than running them on a small warehouse): (before, first chain, next chains,
+    after). Every written table except `network_link_counts` is per chain, so the chains
+    are written one at a time from a view of their assignments — the joins and sorts hold
+    one chain's links, not every chain's (at 60 M firms the all-chains statements needed
+    more than 5.5 GiB). Working tables are dropped as soon as nothing reads them; a failed
+    rebuild rolls the whole load back with them."""
+    ents, regions = contract_table("enterprises"), contract_table("regions")
+    ends_expr = link_ends(contract_table("supply_links"), ents)
+    ends = ibis.table(ends_expr.schema(), name=_LINK_ENDS)
+    assignments = ibis.table(contract_table("assignments").schema(), name=_CHAIN_ASSIGNMENTS)
+    on_chain = chain_links(ends, assignments)
+    links = ibis.table(on_chain.schema(), name=_CHAIN_LINKS)
+    grain_expr = input_grain(links, assignments)
+    grain = ibis.table(grain_expr.schema(), name=_INPUT_GRAIN)
+    before = (
+        f"CREATE OR REPLACE TABLE {_LINK_ENDS} AS {select_sql(ends_expr)}",
+        _write_sql("network_link_counts", link_counts(ends)),
+    )
+    written: list[tuple[str, ir.Table | None, bool]] = [
+        (_CHAIN_LINKS, on_chain, False),
+        ("sourcing_chain_facts", sourcing_chain_facts(links, regions), True),
+        ("sourcing_node_facts", sourcing_node_facts(links, assignments, regions), True),
+        ("firm_links", firm_links(links), True),
+        (_INPUT_GRAIN, grain_expr, False),
+        (_CHAIN_LINKS, None, False),  # nothing reads it any more
+        *(
+            ("sourcing_inputs", sourcing_inputs(grain, regions, ents, level), True)
+            for level in LEVELS
+        ),
+        (_INPUT_GRAIN, None, False),
+    ]
+
+    def chain_statements(first: bool) -> tuple[str, ...]:
+        out, created = [], set()
+        for name, expr, output in written:
+            if expr is None:
+                out.append(f"DROP TABLE {name}")
+            elif output and (not first or name in created):
+                out.append(_write_sql(name, expr, append=True))
+            else:
+                out.append(_write_sql(name, expr))
+                created.add(name)
+        return tuple(out)
+
+    return before, chain_statements(True), chain_statements(False), f"DROP TABLE {_LINK_ENDS}"
 
 
-def rebuild_network(warehouse: Warehouse) -> None:
+def rebuild_network(warehouse: Warehouse, execute: Callable[[str], object] | None = None) -> None:
     """Materialise the network tables from supply_links, enterprises, assignments and
-    regions (call inside the load's transaction, after the assignments are final)."""
-    for statement in rebuild_statements():
-        warehouse.raw.execute(statement)
+    regions (call inside the load's transaction, after the assignments are final), a chain
+    at a time in chain order (so `firm_links` stays sorted by chain and firm). `execute`
+    runs each statement (the warehouse's connection by default; benchmarks time them)."""
+    run = execute or warehouse.raw.execute
+    before, first, following, after = rebuild_statements()
+    for statement in before:
+        run(statement)
+    chains = [
+        row[0]
+        for row in warehouse.raw.execute(
+            "SELECT DISTINCT chain_id FROM assignments ORDER BY chain_id"
+        ).fetchall()
+    ]
+    # no chain at all: one pass over an empty view still creates the tables
+    for i, chain_id in enumerate(chains or [None]):
+        chosen = "false" if chain_id is None else "chain_id = " + _literal(chain_id)
+        run(
+            f"CREATE OR REPLACE TEMP VIEW {_CHAIN_ASSIGNMENTS} AS "
+            f"SELECT * FROM assignments WHERE {chosen}"
+        )
+        for statement in first if i == 0 else following:
+            run(statement)
+    run(f"DROP VIEW {_CHAIN_ASSIGNMENTS}")
+    run(after)
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
