@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,7 +27,7 @@ from chainatlas.errors import UserError
 from chainatlas.reference.regions import load_regions, region_full_name
 from chainatlas.services.build import RESULTS_INFO, TARGET_TABLES
 from chainatlas.services.diagnosis import open_warehouse
-from chainatlas.services.targets import COMPONENT_NAMES, STATUS_NAMES
+from chainatlas.services.targets import COMPONENT_NAMES, STATUS_NAMES, TARGET_COLUMNS
 from chainatlas.settings import Settings
 from chainatlas.targets.weights import COMPONENTS
 
@@ -186,26 +186,22 @@ SUMMARY_COLUMNS = [
     Column("best_score", "其得分", "its score", "float"),
     Column("best_node_name", "其环节", "its node"),
 ]
+# the single-region workbook's columns where they mean the same (services.targets)
+_SAME = {c.id: c for c in TARGET_COLUMNS}
 ROW_COLUMNS = [
     Column("region_code", "地区代码", "region code"),
     Column("region", "地区", "region"),
-    Column("node", "环节", "node"),
+    _SAME["node"],
     Column("node_status", "状态", "status"),
-    Column("rank", "序号", "rank", "int"),
-    Column("uscc", "统一社会信用代码", "credit code"),
-    Column("name", "企业名称", "enterprise"),
+    *(_SAME[k] for k in ("rank", "uscc", "name")),
     Column("location", "所在地", "location"),
-    Column("registered_capital", "注册资本（万元）", "registered capital (10k CNY)", "float"),
-    Column("established", "成立日期", "established"),
-    Column("tags", "资质标签", "tags"),
-    Column("score", "得分", "score", "float"),
-    *[
-        Column(f"{k}_component", COMPONENT_NAMES[k][0], COMPONENT_NAMES[k][1], "float")
-        for k in COMPONENTS
-    ],
-    Column("distance_km", "距离（公里）", "distance (km)", "float"),
+    *(_SAME[k] for k in ("registered_capital", "established")),
+    Column("tags", "资质标签", "tags"),  # the build keeps them as text
+    _SAME["score"],
+    *(replace(_SAME[f"c_{k}"], id=f"{k}_component") for k in COMPONENTS),
+    _SAME["distance_km"],
     Column("partner_name", "最强本地伙伴", "strongest local partner"),
-    Column("reason", "理由", "reasons"),
+    _SAME["reason"],
 ]
 PARAMETER_COLUMNS = [Column("parameter", "参数", "parameter"), Column("value", "取值", "value")]
 

@@ -14,6 +14,7 @@ import polars as pl
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from chainatlas.accounts.models import User
 from chainatlas.atlas.model import Chain
 from chainatlas.reference.regions import load_regions, region_full_name
 from chainatlas.services.region_lists import (
@@ -41,6 +42,14 @@ def _scope(code: str, level: str) -> tuple[list[str], str]:
     """(levels under the region, the level asked for or the first of them)."""
     levels = list(scope_levels(_level_of(code)))
     return levels, (level if level in levels else (levels[0] if levels else ""))
+
+
+def _chain_and_node(
+    request: Request, user: User, chain: str, node: str
+) -> tuple[Chain, str | None]:
+    """The chain asked for (in the user's scope) and the node, if one is asked for."""
+    chosen = page_chain(request, user, chain.strip())
+    return chosen, _node(chosen, node)
 
 
 def _read(
@@ -78,8 +87,7 @@ def region_lists_page(
     }
     if not chain.strip():
         return render(request, "targets_regions.html", user, summary=None, nodes=[], **base)
-    chosen = page_chain(request, user, chain.strip())
-    node_id = _node(chosen, node)
+    chosen, node_id = _chain_and_node(request, user, chain, node)
     info, summary, targets = _read(request, chosen, code, level, node_id)
     names = {n.id: (n.name_en if lang == "en" and n.name_en else n.name_zh) for n in chosen.nodes}
     shown: dict[str, list[dict[str, Any]]] = {}
@@ -120,8 +128,7 @@ def export_region_lists(
     lang = language(request)
     code = page_region(request, user, region)
     _, level = _scope(code, level)
-    chosen = page_chain(request, user, chain.strip())
-    node_id = _node(chosen, node)
+    chosen, node_id = _chain_and_node(request, user, chain, node)
     info, summary, targets = _read(request, chosen, code, level, node_id)
     if info is None or summary is None or targets is None:
         return Response(status_code=404)
