@@ -49,23 +49,28 @@ def results_info(wh: Warehouse) -> ResultsInfo | None:
     return ResultsInfo(row[0], int(row[1]), json.loads(row[2]))
 
 
-def scope_levels(within_level: str) -> tuple[str, ...]:
-    """The levels whose regions lie under a region of `within_level`."""
-    return LEVELS_BELOW[within_level]
+def _level(code: str) -> str:
+    """The level of a region code; an unknown code is the user's error."""
+    row = load_regions().filter(pl.col("region_code") == code)
+    if not row.height:
+        raise UserError(f"「地区」无效：{code}", f"'region': {code} is not a region code")
+    return str(row["level"][0])
+
+
+def levels_under(code: str) -> tuple[str, ...]:
+    """The levels whose regions lie under region `code` (none under a county)."""
+    return LEVELS_BELOW[_level(code)]
 
 
 def scope(within: str, level: str) -> pl.DataFrame:
     """region_code, name of the regions of `level` under `within` (a province's cities, …)."""
-    regions = load_regions()
-    row = regions.filter(pl.col("region_code") == within)
-    if not row.height:
-        raise UserError(f"「地区」无效：{within}", f"'region': {within} is not a region code")
-    within_level = row["level"][0]
+    within_level = _level(within)
     if level not in LEVELS_BELOW[within_level]:
         raise UserError(
             f"「层级」无效：{within_level} 之下没有 {level} 层级",
             f"'level': there is no {level} level under a {within_level}",
         )
+    regions = load_regions()
     column = f"{within_level}_code"
     return (
         regions.filter((pl.col(column) == within) & (pl.col("level") == level))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import polars as pl
 from fastapi import APIRouter, Query, Request
@@ -16,14 +16,15 @@ from starlette.responses import Response
 
 from chainatlas.accounts.models import User
 from chainatlas.atlas.model import Chain
-from chainatlas.reference.regions import load_regions, region_full_name
+from chainatlas.reference.regions import region_full_name
 from chainatlas.services.region_lists import (
     ResultsInfo,
+    levels_under,
     region_lists,
     region_lists_xlsx,
     results_info,
-    scope_levels,
 )
+from chainatlas.web.routes._workflow import attachment
 from chainatlas.web.routes.targets import XLSX_TYPE, _node, page_chain, page_region
 from chainatlas.web.security import Viewer
 from chainatlas.web.state import app_state
@@ -33,14 +34,9 @@ router = APIRouter()
 SHOWN_PER_REGION = 3  # the page shows each region's best few per node; the XLSX has all
 
 
-def _level_of(code: str) -> str:
-    regions = load_regions()
-    return str(regions.filter(pl.col("region_code") == code)["level"][0])
-
-
 def _scope(code: str, level: str) -> tuple[list[str], str]:
     """(levels under the region, the level asked for or the first of them)."""
-    levels = list(scope_levels(_level_of(code)))
+    levels = list(levels_under(code))
     return levels, (level if level in levels else (levels[0] if levels else ""))
 
 
@@ -142,5 +138,5 @@ def export_region_lists(
         if lang == "en"
         else f"{region_full_name(code)}·{chosen.name_zh}·各地区招商目标企业.xlsx"
     )
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(title, safe='')}"
-    return Response(body, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": attachment(title, ascii_name)}
+    return Response(body, media_type=XLSX_TYPE, headers=headers)

@@ -12,7 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
@@ -34,6 +34,7 @@ from chainatlas.services.targets import targets_xlsx
 from chainatlas.targets.model import TargetList
 from chainatlas.targets.weights import COMPONENTS
 from chainatlas.web.readmodel import VersionedLRU
+from chainatlas.web.routes._workflow import attachment
 from chainatlas.web.security import TargetMarker, Viewer, require_chain
 from chainatlas.web.state import AppState, app_state
 from chainatlas.web.templating import current_region, language, render, visible_chains
@@ -264,5 +265,5 @@ def export_targets(
         node_part = f"·{chosen.node(node_id).name_zh}" if node_id else ""
         title = f"{region_full_name(code)}·{chosen.name_zh}{node_part}招商目标企业.xlsx"
     ascii_name = f"targets-{code}-{chosen.id}.xlsx"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(title, safe='')}"
-    return Response(body, media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": attachment(title, ascii_name)}
+    return Response(body, media_type=XLSX_TYPE, headers=headers)
