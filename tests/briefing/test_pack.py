@@ -409,6 +409,22 @@ def test_pdf_and_png_in_chromium(tmp_path: Path, full_pack: P.Pack) -> None:
         assert heading in text, heading
     pages = text.count("\f")
     assert pages >= 2 + len(full_pack.maps) + len(full_pack.lists)
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(pages), str(pdf)],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    sizes = [
+        line.split(":", 1)[1].split("pts")[0].split(" x ")
+        for line in info.splitlines()
+        if line.startswith("Page") and "size:" in line
+    ]
+    assert len(sizes) == pages
+    for width, height in sizes:  # A4 landscape: 297 × 210 mm = 841.89 × 595.28 pt
+        assert float(width) == pytest.approx(841.89, abs=1) and float(height) == pytest.approx(
+            595.28, abs=1
+        )
     if shutil.which("pdffonts"):
         fonts = subprocess.run(
             ["pdffonts", str(pdf)], capture_output=True, check=True, text=True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -137,15 +138,27 @@ def test_xlsx_cell_by_cell(result: TargetList, tmp_path: Path) -> None:
             for got, want, column in zip(row, values, columns, strict=True):
                 if column.kind == "list":
                     want = cell_text(want, "list") if want else None
+                if column.kind == "date" and want is not None:
+                    got = got.date().isoformat()  # a date cell, read back as a datetime
                 assert got == want, (name, column.id)
         assert ws.freeze_panes == "A2" and ws.auto_filter.ref is not None
+        assert len(set(cells[0])) == len(cells[0]), f"{name}: a header twice"
     targets = book["目标企业"]
     header = [c.value for c in targets[1]]
     first = dict(zip(header, [c.value for c in targets[2]], strict=True))
     assert first["统一社会信用代码"] == G1 and first["序号"] == 1 and first["状态"] == "缺链·断链"
-    assert first["以商招商"] == pytest.approx(0.8) and first["首要理由"] == "以商招商"
+    assert first["以商招商得分"] == pytest.approx(0.8) and first["首要理由"] == "以商招商"
     assert first["本地伙伴"] == "链主梧州丙一（供应商）"
-    assert targets.cell(row=2, column=header.index("得分") + 1).number_format == "0.000"
+
+    def number_format(heading: str) -> str:
+        return str(targets.cell(row=2, column=header.index(heading) + 1).number_format)
+
+    assert number_format("得分") == "0.000"
+    assert (
+        number_format("注册资本（万元）") == "#,##0.00" and number_format("距离（公里）") == "#,##0"
+    )
+    assert number_format("成立日期") == "yyyy-mm-dd"
+    assert isinstance(first["成立日期"], dt.datetime)
     params = {r[0]: r[1] for r in _cells(book["参数"])[1:]}
     assert params["权重 · 以商招商"] == "0.25" and params["计算日期"] == "2026-01-01"
     assert params["产业转出地省份"].startswith("北京市、天津市、河北省")

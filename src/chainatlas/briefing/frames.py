@@ -6,6 +6,7 @@ only declares its columns: id, zh label, en label, number format.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,13 +19,18 @@ from rich.table import Table
 
 from chainatlas.briefing.xlsx import MAX_WIDTH, display_width
 
-Kind = Literal["text", "int", "float", "pct", "list"]
+# money: 万元 with two decimals; km: whole kilometres; date: a date cell (ISO text accepted)
+Kind = Literal["text", "int", "float", "money", "km", "pct", "date", "list"]
+NUMERIC_KINDS: frozenset[Kind] = frozenset({"int", "float", "money", "km", "pct"})
 
 EXCEL_FORMATS: dict[Kind, str] = {
     "text": "@",
     "int": "#,##0",
     "float": "0.000",
+    "money": "#,##0.00",
+    "km": "#,##0",
     "pct": "0.0%",
+    "date": "yyyy-mm-dd",
     "list": "@",
 }
 
@@ -58,6 +64,12 @@ def cell_text(value: object, kind: Kind) -> str:
         return f"{int(value):,}"  # type: ignore[call-overload]
     if kind == "float":
         return f"{float(value):.3f}"  # type: ignore[arg-type]
+    if kind == "money":
+        return f"{float(value):,.2f}"  # type: ignore[arg-type]
+    if kind == "km":
+        return f"{float(value):,.0f}"  # type: ignore[arg-type]
+    if kind == "date" and isinstance(value, dt.date):
+        return value.isoformat()
     if kind == "pct":
         return f"{float(value):.1%}"  # type: ignore[arg-type]
     if kind == "list" and isinstance(value, list | tuple):
@@ -65,14 +77,19 @@ def cell_text(value: object, kind: Kind) -> str:
     return str(value)
 
 
+def as_date(value: object) -> dt.date:
+    """A date column's value, stored as a date or as ISO text (JSON-shaped frames)."""
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 def frame_table(
     frame: pl.DataFrame, columns: Sequence[Column], *, title: str | None = None, lang: str = "zh"
 ) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for c in columns:
-        table.add_column(
-            c.label(lang), justify="right" if c.kind in ("int", "float", "pct") else "left"
-        )
+        table.add_column(c.label(lang), justify="right" if c.kind in NUMERIC_KINDS else "left")
     for row in frame.select([c.id for c in columns]).iter_rows():
         table.add_row(*[cell_text(v, c.kind) for v, c in zip(row, columns, strict=True)])
     return table
@@ -98,6 +115,11 @@ def frames_xlsx(sheets: Sequence[Sheet], path: Path, *, lang: str = "zh") -> Non
                         continue
                     if c.kind == "list":
                         value = cell_text(value, "list")
+                    if c.kind == "date":
+                        day = as_date(value)
+                        ws.write_datetime(r, col, day, formats["date"])
+                        widths[col] = max(widths[col], len(day.isoformat()))
+                        continue
                     ws.write(r, col, value, formats[c.kind])
                     if c.kind in ("text", "list"):
                         widths[col] = max(widths[col], display_width(value))

@@ -201,7 +201,7 @@ ROW_COLUMNS = [
     *(_SAME[k] for k in ("rank", "uscc", "name")),
     Column("location", "所在地", "location"),
     *(_SAME[k] for k in ("registered_capital", "established")),
-    Column("tags", "资质标签", "tags"),  # the build keeps them as text
+    Column("tags", "企业标签", "tags"),  # the build keeps them as text
     _SAME["score"],
     *(replace(_SAME[f"c_{k}"], id=f"{k}_component") for k in COMPONENTS),
     _SAME["distance_km"],

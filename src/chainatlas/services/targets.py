@@ -199,6 +199,11 @@ def targets_frame(result: TargetList, lang: str = "zh") -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
+# the score's parts, headed apart from the facts they come from (企业标签 vs 资质标签得分)
+COMPONENT_COLUMNS = [
+    Column(f"c_{k}", f"{COMPONENT_NAMES[k][0]}得分", f"{COMPONENT_NAMES[k][1]} score", "float")
+    for k in COMPONENTS
+]
 TARGET_COLUMNS = [
     Column("node_id", "环节代码", "node id"),
     Column("node", "环节", "node"),
@@ -207,12 +212,12 @@ TARGET_COLUMNS = [
     Column("uscc", "统一社会信用代码", "credit code"),
     Column("name", "企业名称", "enterprise"),
     Column("region", "所在地", "location"),
-    Column("registered_capital", "注册资本（万元）", "registered capital (10k CNY)", "float"),
-    Column("established", "成立日期", "established"),
-    Column("tags", "资质标签", "tags", "list"),
+    Column("registered_capital", "注册资本（万元）", "registered capital (10k CNY)", "money"),
+    Column("established", "成立日期", "established", "date"),
+    Column("tags", "企业标签", "tags", "list"),
     Column("score", "得分", "score", "float"),
-    *[Column(f"c_{k}", COMPONENT_NAMES[k][0], COMPONENT_NAMES[k][1], "float") for k in COMPONENTS],
-    Column("distance_km", "距离（公里）", "distance (km)", "float"),
+    *COMPONENT_COLUMNS,
+    Column("distance_km", "距离（公里）", "distance (km)", "km"),
     Column("partner", "本地伙伴", "local partner"),
     Column("primary_reason", "首要理由", "primary reason"),
     Column("reason", "理由", "reasons"),
