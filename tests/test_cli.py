@@ -175,6 +175,18 @@ def test_errors_are_one_line_with_exit_code_one(tmp_path: Path) -> None:
     assert result.returncode == 1 and "nope" in result.stderr
 
 
+def test_diagnose_table_in_either_language(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run(["ingest", "enterprises", str(write_firms(tmp_path / "f.csv", good_rows(4)))], home)
+    base = ["diagnose", "-r", "450400", "-c", "sugarcane"]
+    zh = run(base, home, COLUMNS="160")
+    en = run([*base, "--lang", "en"], home, COLUMNS="160")
+    assert zh.returncode == 0 and en.returncode == 0, zh.stderr + en.stderr
+    assert "甘蔗制糖产业链诊断" in zh.stdout and "建议举措" in zh.stdout
+    assert "Sugarcane" in en.stdout and "Recommended actions" in en.stdout
+    assert "Status" in en.stdout and "状态" not in en.stdout
+
+
 @pytest.mark.parametrize("fmt", ["html", "xlsx", "json"])
 def test_diagnose_writes_files(tmp_path: Path, fmt: str) -> None:
     home = tmp_path / "home"

@@ -412,9 +412,10 @@ def diagnose(
     io_table = (io_z, io_x) if io_z is not None and io_x is not None else None
     diagnosis = run_diagnosis(settings(), atlas[chain], region, io_table)
     if fmt is ReportFormat.table and out is None:
-        from chainatlas.briefing.table import diagnosis_table
+        from chainatlas.briefing.table import diagnosis_renderables
 
-        console.print(diagnosis_table(diagnosis))
+        for item in diagnosis_renderables(diagnosis, lang):
+            console.print(item)
         return
     if fmt is ReportFormat.xlsx and out is None:
         fail("xlsx 需要 --out 文件 / xlsx needs --out FILE")

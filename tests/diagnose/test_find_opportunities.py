@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from rich.console import Console
 from tests.conftest import firm
 
 from chainatlas.atlas import Chain, parse_template
@@ -16,6 +17,7 @@ from chainatlas.engine.warehouse import Warehouse
 from chainatlas.ingest.enterprises import ENTERPRISES_SCHEMA
 from chainatlas.metrics.complexity import complexity_table
 from chainatlas.services.load import load_enterprises
+from chainatlas.services.opportunities import opportunities_table
 from chainatlas.settings import OpportunityWeights, StatusThresholds
 
 SECOND = """\
@@ -118,6 +120,10 @@ def test_region_without_firms_ranks_nothing(warehouse: Warehouse, atlas: dict[st
     result = run(warehouse, atlas, "110101")
     assert result.items == [] and result.diversity == 0 and result.eci is None
     assert result.regions_compared == 4
+    for lang, words in (("zh", "没有企业"), ("en", "no firm on any chain")):
+        console = Console(record=True, width=120)
+        console.print(opportunities_table(result, lang))
+        assert words in console.export_text()  # the empty table says why
 
 
 def test_city_level_rolls_up(warehouse: Warehouse, atlas: dict[str, Chain]) -> None:

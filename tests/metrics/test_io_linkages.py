@@ -317,6 +317,7 @@ def test_singular_closed_system_names_sectors() -> None:
     # 1ᵀ(I − A) = 0 and (I − A) is singular.
     error = _error([[0, 10], [10, 0]], [10, 10], ["甲", "乙"])
     assert "「甲」、「乙」" in error.message_zh and "singular" in error.message_en
+    assert "A 的列和 = 1、1" in error.message_zh and "column sums of A = 1, 1 " in error.message_en
 
 
 def test_accepts_column_vector_x() -> None:

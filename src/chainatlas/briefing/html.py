@@ -24,7 +24,7 @@ from chainatlas.briefing.chain_map import (
     STATUS_STYLES,
     chain_map_svg,
 )
-from chainatlas.diagnose.model import DiagnosedNode, Diagnosis
+from chainatlas.diagnose.model import BreakEvidence, DiagnosedNode, Diagnosis, Sourcing
 from chainatlas.metrics.lead_firm import STAGE_POSITION, TAG_POINTS
 from chainatlas.settings import LeadFirmWeights
 
@@ -119,6 +119,41 @@ LABELS: dict[str, tuple[str, str]] = {
     "item": ("指标", "Item"),
     "value": ("数值", "Value"),
     "printed_at": ("生成时间", "Generated at"),
+    # supply network (present when the warehouse holds supply links)
+    "sourcing": ("本地配套率", "Local sourcing rate"),
+    "sourcing_detail": ("{links} 笔链上采购，{basis}", "{links} on-chain purchases, {basis}"),
+    "basis_amount": ("按金额", "by amount"),
+    "basis_count": ("按笔数", "by count"),
+    "no_sourcing": ("无链上采购记录", "no on-chain purchases recorded"),
+    "node_sourcing": ("本地采购率", "Local purchases"),
+    "break_evidence": ("断链证据", "Break evidence"),
+    "evidence_confirmed": (
+        "已证实：本地采购 {rate}（{links} 笔）",
+        "confirmed: {rate} bought locally ({links} purchases)",
+    ),
+    "evidence_intact": (
+        "链条完好：本地采购 {rate}（{links} 笔）",
+        "flow intact: {rate} bought locally ({links} purchases)",
+    ),
+    "evidence_no_evidence": (
+        "证据不足（{links} 笔采购）",
+        "too little evidence ({links} purchases)",
+    ),
+    "spof": ("单点依赖", "Single points of failure"),
+    "spof_intro": (
+        "本地区某一投入环节的采购过度依赖一家供应商或一个外地地区（份额超过 {share}）。",
+        "The region buys one input node mostly from a single supplier or outside region "
+        "(share above {share}).",
+    ),
+    "no_spof": ("未发现单点依赖。", "No single point of failure found."),
+    "spof_kind": ("类型", "Kind"),
+    "spof_supplier": ("供应商", "Supplier"),
+    "spof_region": ("外地地区", "Outside region"),
+    "spof_who": ("依赖对象", "Depends on"),
+    "spof_share": ("份额", "Share"),
+    "spof_links": ("采购笔数", "Purchases"),
+    "suppliers_in_out": ("供应商 本地/外地", "Suppliers in / out"),
+    "customers_in_out": ("客户 本地/外地", "Customers in / out"),
 }
 
 ACTION_NAMES: dict[str, tuple[str, str]] = {
@@ -197,6 +232,46 @@ def fmt_pct(v: float | None, digits: int = 1) -> str:
 
 def fmt_threshold(v: float) -> str:
     return f"{v:g}"
+
+
+def has_network(diagnosis: Diagnosis) -> bool:
+    """Was the diagnosis made with the supply network, from a warehouse that holds links?"""
+    return sum((diagnosis.link_counts or {}).values()) > 0
+
+
+def sourcing_text(sourcing: Sourcing | None, lang: str = "zh") -> str:
+    """「47.5%（1,234 笔链上采购，按金额）」, or that no purchase is recorded."""
+    if sourcing is None or sourcing.local_sourcing_rate is None or sourcing.basis is None:
+        return label("no_sourcing", lang)
+    detail = label("sourcing_detail", lang).format(
+        links=f"{sourcing.links:,}", basis=label(f"basis_{sourcing.basis}", lang)
+    )
+    rate = fmt_pct(sourcing.local_sourcing_rate)
+    return f"{rate}（{detail}）" if lang == "zh" else f"{rate} ({detail})"
+
+
+def evidence_text(evidence: BreakEvidence | None, lang: str = "zh") -> str:
+    """A break's evidence from the region's purchases; empty when the node is no break."""
+    if evidence is None:
+        return ""
+    rate = fmt_pct(evidence.local_sourcing_rate, 0)
+    return label(f"evidence_{evidence.verdict}", lang).format(rate=rate, links=evidence.links)
+
+
+def spof_rows(diagnosis: Diagnosis, lang: str = "zh") -> list[dict[str, Any]]:
+    """The single points of failure by node name: kind, who, share, purchases."""
+    names = {n.id: (n.name_zh if lang == "zh" else n.name_en) for n in diagnosis.nodes}
+    return [
+        {
+            "node": names.get(s.node_id, s.node_id),
+            "kind": label(f"spof_{s.kind}", lang),
+            "who": s.name,
+            "code": s.code,
+            "share": s.share,
+            "links": s.links,
+        }
+        for s in diagnosis.single_points_of_failure
+    ]
 
 
 def definitions(diagnosis: Diagnosis, lang: str = "zh") -> list[tuple[str, str]]:
@@ -393,6 +468,9 @@ def diagnosis_html(
         "components": components,
         "locations": locations,
         "lead_nodes": [n for n in ordered_nodes(diagnosis) if n.lead_firms],
+        "has_network": has_network(diagnosis),
+        "evidence_text": lambda e: evidence_text(e, lang),
+        "spof": spof_rows(diagnosis, lang),
         "definitions": definitions(diagnosis, lang),
         "version": __version__,
         "generated_at": when.strftime("%Y-%m-%d %H:%M"),

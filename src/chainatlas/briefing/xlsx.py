@@ -26,21 +26,28 @@ from chainatlas.briefing.html import (
     action_name,
     component_name,
     definitions,
+    evidence_text,
+    fmt_pct,
     fmt_threshold,
+    has_network,
     label,
     lead_weights,
     ordered_nodes,
     quadrant_name,
     region_short_name,
+    sourcing_text,
+    spof_rows,
     stage_name,
     status_name,
 )
-from chainatlas.diagnose.model import Diagnosis
+from chainatlas.diagnose.model import Diagnosis, FirmNetwork
 
 SHEETS: dict[str, tuple[str, str, str, str]] = {
     "zh": ("概览", "环节", "链主候选", "说明"),
     "en": ("Overview", "Nodes", "Lead firms", "Notes"),
 }
+# before 说明, when the diagnosis was made with the supply network
+SPOF_SHEET = {"zh": "单点依赖", "en": "Single points of failure"}
 MAX_WIDTH = 60.0
 
 
@@ -130,6 +137,7 @@ def diagnosis_xlsx(
     lq_f = fmt(num_format="0.00")
     score_f = fmt(num_format="0.000")
     sheet_names = SHEETS[lang]
+    network = has_network(diagnosis)
 
     # ------------------------------------------------------------------ 概览
     ws = wb.add_worksheet(sheet_names[0])
@@ -172,6 +180,7 @@ def diagnosis_xlsx(
             counts.get("break", sum(n.is_break for n in diagnosis.nodes)),
             int_f,
         ),
+        *([(L("sourcing"), sourcing_text(diagnosis.sourcing, lang), text_f)] if network else []),
         (L("data"), L("synthetic_short") if diagnosis.synthetic_data else L("real_data"), text_f),
         (L("schema"), diagnosis.schema_id, text_f),
         (L("printed_at"), when.strftime("%Y-%m-%d %H:%M"), text_f),
@@ -215,6 +224,11 @@ def diagnosis_xlsx(
         ("status", L("status"), text_f),
         ("break", L("break"), text_f),
         *([("quadrant", L("quadrant"), text_f)] if diagnosis.trend_years else []),
+        *(
+            [("sourcing", L("node_sourcing"), pct_f), ("evidence", L("break_evidence"), text_f)]
+            if network
+            else []
+        ),
         ("weight", L("weight"), lq_f),
         ("suppliers", L("suppliers"), text_f),
         ("customers", L("customers"), text_f),
@@ -243,6 +257,8 @@ def diagnosis_xlsx(
             "status": status_name(n.status, lang),
             "break": yes if n.is_break else no,
             "quadrant": quadrant_name(n.quadrant, lang),
+            "sourcing": n.sourcing.local_sourcing_rate if n.sourcing else None,
+            "evidence": evidence_text(n.break_evidence, lang),
             "weight": n.weight,
             "suppliers": sep.join(names.get(i, i) for i in n.suppliers),
             "customers": sep.join(names.get(i, i) for i in n.customers),
@@ -313,6 +329,7 @@ def diagnosis_xlsx(
         L("tags"),
         L("national_rank"),
         L("local_partners"),
+        *([L("suppliers_in_out"), L("customers_in_out")] if network else []),
         L("lead_score"),
         *[
             f"{component_name(k, lang)}（{w_label}{fmt_threshold(weights[k])}）"
@@ -343,6 +360,14 @@ def diagnosis_xlsx(
                 (sep.join(f.tags), text_f),
                 (f.national_rank, int_f),
                 (f.local_partners, int_f),
+                *(
+                    [
+                        (_in_out(f.network, "suppliers"), text_f),
+                        (_in_out(f.network, "customers"), text_f),
+                    ]
+                    if network
+                    else []
+                ),
                 (f.lead_score, score_f),
                 *[(f.components.get(k), score_f) for k in components],
             ]
@@ -357,6 +382,34 @@ def diagnosis_xlsx(
     ws.freeze_panes(1, 4)
     ws.autofilter(0, 0, max(r, 1), len(headers) - 1)
     widths.apply(ws)
+
+    # ------------------------------------------------------------------ 单点依赖
+    if network:
+        ws = wb.add_worksheet(SPOF_SHEET[lang])
+        share = fmt_pct(diagnosis.thresholds.get("spof_share", 0.5), 0)
+        ws.write(0, 0, L("spof_intro").format(share=share), text_f)
+        spof_headers = [L(k) for k in ("node", "spof_kind", "spof_who", "spof_share", "spof_links")]
+        widths = _Widths()
+        for col, h in enumerate(spof_headers):
+            ws.write(1, col, h, head_f)
+            widths.see(col, h)
+        rows = spof_rows(diagnosis, lang)
+        for r, item in enumerate(rows, start=2):
+            cells = [
+                (item["node"], text_f),
+                (item["kind"], text_f),
+                (item["who"], text_f),
+                (item["share"], pct_f),
+                (item["links"], int_f),
+            ]
+            for col, (value, fm) in enumerate(cells):
+                _write(ws, r, col, value, fm)
+                widths.see(col, value if isinstance(value, str) else f"{value:,.2f}")
+        if not rows:
+            ws.write(2, 0, L("no_spof"), text_f)
+        ws.freeze_panes(2, 0)
+        ws.autofilter(1, 0, max(len(rows), 1) + 1, len(spof_headers) - 1)
+        widths.apply(ws)
 
     # ------------------------------------------------------------------ 说明
     ws = wb.add_worksheet(sheet_names[3])
@@ -385,6 +438,13 @@ def diagnosis_xlsx(
     ws.set_column(1, 1, 110)
     wb.close()
     return path
+
+
+def _in_out(network: FirmNetwork | None, who: str) -> str | None:
+    """「12 / 30」: a lead firm's suppliers (or customers) inside and outside the region."""
+    if network is None:
+        return None
+    return f"{getattr(network, who + '_inside'):,} / {getattr(network, who + '_outside'):,}"
 
 
 def _synthetic_banner(ws: Any, row: int, last_col: int, text: str, fmt: Any) -> int:

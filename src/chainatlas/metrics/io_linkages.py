@@ -143,12 +143,12 @@ def _check_productive(z: np.ndarray, x: np.ndarray, sectors: list[str]) -> None:
     if bad.size == 0:
         return
     zh, en = _named([sectors[j] for j in bad])
-    shares = "、".join(f"{inputs[j] / x[j]:.6g}" for j in bad[:_MAX_NAMED])
+    shares = [f"{inputs[j] / x[j]:.6g}" for j in bad[:_MAX_NAMED]]
     raise UserError(
-        f"投入产出表不具生产性：{zh}的中间投入不小于总产出（A 的列和 = {shares} ≥ 1，"
+        f"投入产出表不具生产性：{zh}的中间投入不小于总产出（A 的列和 = {'、'.join(shares)} ≥ 1，"
         "增加值 ≤ 0），(I − A) 奇异或无意义；请检查这些部门的 Z 列与总产出",
         f"non-productive table: intermediate inputs of {en} are not below their output "
-        f"(column sums of A = {shares} ≥ 1, value added ≤ 0), so (I − A) is singular or "
+        f"(column sums of A = {', '.join(shares)} ≥ 1, value added ≤ 0), so (I − A) is singular or "
         "meaningless; check these sectors' Z columns and output",
     )
 

@@ -105,7 +105,7 @@ def write_diagnosis(
     if fmt == "table":
         from chainatlas.briefing.table import render_text
 
-        text = render_text(diagnosis)
+        text = render_text(diagnosis, lang)
     elif fmt == "json":
         text = diagnosis.to_json() + "\n"
     else:

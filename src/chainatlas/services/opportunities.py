@@ -123,6 +123,19 @@ def opportunities_table(result: Opportunities, lang: str = "zh") -> Group:
     for both side by side."""
     frame = opportunities_frame(result, lang)
     table = frame_table(frame, COLUMNS[:-1], title=_title(result, lang), lang=lang)
+    if frame.is_empty():  # docs/opportunities.md, defined edge cases
+        if result.diversity == 0:
+            why = (
+                "本地区在任何产业链上都没有企业，无从计算相关性，因此没有可排序的机会。",
+                "The region has no firm on any chain: nothing relates to it, so there is "
+                "nothing to rank.",
+            )
+        else:
+            why = (
+                "本地区已具备所列的全部环节，没有待补、待延或待建的机会。",
+                "The region already holds every node listed: nothing to fill, extend or build.",
+            )
+        return Group(table, Text(why[0] if lang == "zh" else why[1], style="bold"))
     lines = [
         Text(f"{rank:>3}. {reason}", overflow="fold")
         for rank, reason in frame.select("rank", "reason").iter_rows()
