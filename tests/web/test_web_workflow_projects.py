@@ -273,3 +273,54 @@ def test_filters_are_checked(world: World) -> None:
     nodes = admin.get(f"/projects/nodes?chain_id={SCOPED_CHAIN}").text
     assert admin.get(f"/projects/nodes?chain={SCOPED_CHAIN}").text == nodes
     assert 'name="node_id"' in nodes and "甘蔗" in nodes
+
+
+def test_a_target_becomes_a_project_that_keeps_its_origin(world: World) -> None:
+    with world.state.warehouse.read() as wh:
+        firm = wh.sql(
+            "SELECT uscc, name, node_id FROM chain_firms WHERE chain_id = ? AND city_code <> ? "
+            "ORDER BY uscc LIMIT 1",
+            [SCOPED_CHAIN, "450400"],
+        ).row(0, named=True)
+    office = world.client("office")
+    query = f"chain={SCOPED_CHAIN}&node={firm['node_id']}&uscc={firm['uscc']}&region=450400"
+    form = office.get(f"/projects/new?{query}")
+    assert form.status_code == 200
+    page = form.text
+    assert f'name="investor_name" value="{firm["name"]}"' in page
+    assert f'name="investor_uscc" value="{firm["uscc"]}"' in page
+    assert 'id="wf-from-target"' in page and "梧州市" in page
+    hidden = dict(re.findall(r'type="hidden" name="(target_[a-z_]+)" value="([^"]*)"', page))
+    assert hidden == {
+        "target_region_code": "450400",
+        "target_chain_id": SCOPED_CHAIN,
+        "target_node_id": firm["node_id"],
+    }
+    response = office.post(
+        "/projects",
+        data={
+            "csrf_token": csrf_on(page),
+            "name": f"{firm['name']}落地项目",
+            "investor_name": firm["name"],
+            "investor_uscc": firm["uscc"],
+            "chain_id": SCOPED_CHAIN,
+            "node_id": firm["node_id"],
+            **hidden,
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text[:500]
+    project = project_of(world, int(response.headers["location"].rsplit("/", 1)[1]))
+    assert (project.target_region_code, project.target_chain_id, project.target_node_id) == (
+        "450400",
+        SCOPED_CHAIN,
+        firm["node_id"],
+    )
+    assert project.investor_uscc == firm["uscc"]
+    shown = office.get(response.headers["location"]).text
+    assert "/targets?chain=" in shown and "region=450400" in shown  # back to its list
+    # a credit code the warehouse does not hold: no form pretending it does
+    missing = office.get(f"/projects/new?chain={SCOPED_CHAIN}&uscc=91450400MA5L000000")
+    assert missing.status_code == 404
+    # a plain new project carries no origin
+    assert 'id="wf-from-target"' not in office.get("/projects/new").text

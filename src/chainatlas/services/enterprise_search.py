@@ -364,6 +364,15 @@ def _partners(links: pl.DataFrame, firms: pl.DataFrame, role: str) -> tuple[pl.D
     return shown.select(list(PARTNER_SCHEMA)).cast(PARTNER_SCHEMA), count  # type: ignore[arg-type]
 
 
+def enterprise_name(wh: Warehouse, uscc: str) -> str | None:
+    """The registered name of the firm with credit code `uscc`, or None."""
+    code = clean_code(uscc)
+    if not looks_like_uscc(code):
+        return None
+    names = wh.sql("SELECT name FROM enterprises WHERE uscc = ? LIMIT 1", [code])["name"]
+    return str(names[0]) if len(names) else None
+
+
 def enterprise_detail(wh: Warehouse, uscc: str) -> EnterpriseDetail | None:
     """The firm with credit code `uscc`, or None when the warehouse has no such firm.
 

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from chainatlas.accounts.models import User
 from chainatlas.accounts.roles import SCOPED_ROLES, Permission, Role, allows
 from chainatlas.errors import UserError
+from chainatlas.reference.regions import region_full_name
 from chainatlas.web.security import Forbidden
 from chainatlas.web.state import AppState, app_state
 from chainatlas.web.templating import language
@@ -252,6 +253,7 @@ def page_context(request: Request, user: User, actor: Actor) -> dict[str, Any]:
         "name": name,
         "chain_name": chain_name,
         "node_name": node_name,
+        "full_region_name": region_full_name,
         "local_time": local_time,
         "wf_tabs": tabs,
         "today": local_today(),

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from chainatlas.accounts.models import User
 from chainatlas.errors import UserError
+from chainatlas.services.enterprise_search import clean_code, enterprise_name
 from chainatlas.web.routes._workflow import (
     PAGE_SIZE,
     XLSX_TYPE,
@@ -66,6 +67,9 @@ FORM_FIELDS = (
     *DATE_FIELDS,
     "note",
 )
+# where a project created from a target list came from (GET /projects/new?target=…, kept
+# hidden in the form; set once at creation)
+TARGET_FIELDS = ("target_region_code", "target_chain_id", "target_node_id")
 
 
 class ProjectForm(BaseModel):
@@ -84,6 +88,9 @@ class ProjectForm(BaseModel):
     started_on: str = Field("", max_length=20)
     production_on: str = Field("", max_length=20)
     note: str = Field("", max_length=5000)
+    target_region_code: str = Field("", max_length=20)
+    target_chain_id: str = Field("", max_length=100)
+    target_node_id: str = Field("", max_length=100)
     stage: str = Field("", max_length=32)
     stage_note: str = Field("", max_length=5000)
     to: str = Field("", max_length=32)  # a stage move's target stage
@@ -265,11 +272,34 @@ def _project_form_values(project: Project) -> dict[str, Any]:
 
 @router.get("/projects/new", include_in_schema=False)
 def new_project(
-    request: Request, user: Viewer, chain: Annotated[str, Query(max_length=64)] = ""
+    request: Request,
+    user: Viewer,
+    chain: Annotated[str, Query(max_length=64)] = "",
+    node: Annotated[str, Query(max_length=64)] = "",
+    uscc: Annotated[str, Query(max_length=18)] = "",
+    region: Annotated[str, Query(max_length=6)] = "",
 ) -> Response:
+    """The empty form; from a target list (招商 → 立项) `uscc` names the target firm and
+    `region` × `chain` × `node` the list it came from, so the project keeps its origin."""
+    state = app_state(request)
     with workflow_session(request, user) as (_session, actor):
-        chain_id = check_chain(app_state(request), actor, chain)
-    return _form_page(request, user, {"chain_id": chain_id or "", "stage": "lead"}, project=None)
+        chain_id = check_chain(state, actor, chain)
+    form: dict[str, Any] = {"chain_id": chain_id or "", "stage": "lead"}
+    if uscc and chain_id and state.warehouse.exists:
+        with state.warehouse.read() as wh:
+            investor = enterprise_name(wh, uscc)
+        if investor is None:
+            raise HTTPException(status_code=404)
+        node_id = node if node in state.atlas[chain_id].node_ids else ""
+        form |= {
+            "investor_uscc": clean_code(uscc),
+            "investor_name": investor,
+            "node_id": node_id,
+            "target_region_code": region if region.isdigit() and len(region) == 6 else "",
+            "target_chain_id": chain_id,
+            "target_node_id": node_id,
+        }
+    return _form_page(request, user, form, project=None)
 
 
 @router.post("/projects", include_in_schema=False)
@@ -280,6 +310,7 @@ def create_project(
     try:
         with workflow_session(request, user) as (session, actor):
             values = _values(form, FORM_FIELDS, only_filled=False)
+            values |= _values(form, TARGET_FIELDS, only_filled=True)
             for key in ("name", "investor_name", "chain_id"):
                 values.pop(key)
             project = project_service.add_project(
