@@ -838,8 +838,43 @@ def intake(
 
 users_app = typer.Typer(help="用户与令牌 / accounts and API tokens", no_args_is_help=True)
 db_app = typer.Typer(help="应用数据库 / the app database", no_args_is_help=True)
+cases_app = typer.Typer(help="企业诉求 / enterprise cases (链长制)", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+app.add_typer(cases_app, name="cases")
+
+
+@cases_app.command("escalate")
+def cases_escalate(
+    today: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--today",
+            formats=["%Y-%m-%d"],
+            help="按此日期判断逾期（默认今天，北京时间）/ the day deadlines are checked against "
+            "(default today, China time)",
+        ),
+    ] = None,
+) -> None:
+    """将逾期未办结的诉求提请链长办督办（每天由计划任务运行）/ escalate overdue open cases to
+    their chain office (run daily from cron; pages also escalate when an office opens them)."""
+    from chainatlas.workflow.access import Actor
+    from chainatlas.workflow.cases import escalate_overdue
+    from chainatlas.workflow.edits import local_today
+
+    day = today.date() if today else local_today()
+    db = _accounts()
+    try:
+        with db.session() as session:
+            found = escalate_overdue(session, Actor.system("escalation"), today=day)
+            lines = [f"  #{c.id} {c.chain_id} {c.title}（截止 / due {c.deadline}）" for c in found]
+    finally:
+        db.dispose()
+    err_console.print(
+        f"已督办 {len(found)} 件逾期诉求 / escalated {len(found)} overdue cases ({day})"
+    )
+    for line in lines:
+        print(line)
 
 
 @db_app.command("upgrade")

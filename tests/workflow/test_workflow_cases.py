@@ -327,3 +327,30 @@ def test_a_refused_assignment_creates_nothing(db: Database, organisation) -> Non
         assert s.scalars(select(Case)).all() == []
         assert s.scalars(select(AuditEntry)).all() != []  # the organisation's, not a case's
         assert s.scalars(select(AuditEntry).where(AuditEntry.action.like("case.%"))).all() == []
+
+
+def test_the_daily_escalation_command(
+    db: Database, organisation, app_database_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from chainatlas.cli import app as cli_app
+
+    late = _case(db, unit_id=organisation.land, deadline=date(2025, 5, 20))
+    _case(db, unit_id=organisation.commerce, deadline=date(2025, 6, 1))  # due that day: not late
+    env = {"CHAINATLAS_HOME": str(tmp_path), "CHAINATLAS_DATABASE_URL": app_database_url}
+    args = ["cases", "escalate", "--today", "2025-06-01"]
+    first = CliRunner().invoke(cli_app, args, env=env)
+    assert first.exit_code == 0, first.output
+    assert "escalated 1 overdue cases (2025-06-01)" in first.output
+    assert f"#{late} toy 园区 110kV 变电站扩容滞后" in first.output
+    again = CliRunner().invoke(cli_app, args, env=env)
+    assert "escalated 0 overdue cases" in again.output  # once
+    with db.session() as s:
+        assert svc.get_case(s, late).escalated_at is not None
+        row = s.scalars(
+            select(CaseChange).where(CaseChange.case_id == late, CaseChange.action == "escalate")
+        ).one()
+        assert row.username == "escalation"
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "case.escalate")).one()
+        assert entry.username == "escalation"
