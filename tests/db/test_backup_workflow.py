@@ -28,6 +28,7 @@ from chainatlas.workflow import meetings as meeting_service
 from chainatlas.workflow import organisation as org
 from chainatlas.workflow import projects as project_service
 from chainatlas.workflow.access import Actor
+from chainatlas.workflow.kpi_weights import set_year_weights
 
 SYSTEM = Actor.system("setup")
 # tables of other concerns, round-tripped by tests/db/test_backup.py
@@ -46,6 +47,9 @@ def _fill(url: str) -> None:
         org.set_chain_unit(s, SYSTEM, "sugarcane", unit.id, "member_unit")
         org.add_unit_user(s, SYSTEM, unit.id, user.id)
         org.add_chain_chief(s, SYSTEM, "sugarcane", "李明", "副市长")
+        set_year_weights(
+            s, SYSTEM, 2025, {"projects_signed": 2.5}, known=["projects_signed"], expected_version=0
+        )
         project = project_service.add_project(
             s,
             SYSTEM,

@@ -246,3 +246,44 @@ def test_every_workflow_page_speaks_both_languages(world: World) -> None:
             assert response.status_code == 200, (lang, path)
             assert "wf_" not in response.text and "nav_" not in response.text, (lang, path)
             assert sample in response.text, (lang, path)
+
+
+def test_the_years_assessment_weights_are_saved_once_for_everyone(world: World) -> None:
+    admin, office = world.client("admin"), world.client("office")
+    year = local_today().year
+    page = admin.get(f"/kpis?start={year}-01-01").text
+    assert 'id="wf-weights-save"' in page and f"{year} 年度尚未保存考核权重" in page
+    assert 'id="wf-weights-save"' not in office.get("/kpis").text  # only an administrator
+
+    # the administrator tries weights in the page, then saves what it computed with
+    tried = admin.get(
+        "/kpis", params={"start": f"{year}-01-01", "w_projects_signed": "3", "w_on_time_rate": "1"}
+    ).text
+    form = tried.split('id="wf-weights-save"', 1)[1].split("</form>", 1)[0]
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))
+    assert fields["w_projects_signed"] == "3" and fields["w_cases_resolved"] == "0"
+    saved = admin.post("/kpis/weights", data=fields, follow_redirects=False)
+    assert saved.status_code == 303, saved.text[:500]
+
+    # everyone's page now starts from them, and says whose they are
+    shown = office.get(f"/kpis?start={year}-03-01").text
+    assert f"{year} 年度考核权重（admin 于" in shown
+    assert re.search(r'name="w_projects_signed" value="3"', shown)
+    assert re.search(r'name="w_amount_signed_wan" value="0"', shown)
+    office.get("/lang/en")
+    english = office.get(f"/kpis?start={year}-03-01").text
+    office.get("/lang/zh")
+    assert f"the {year} assessment weights (saved by admin" in english
+    # another year keeps the defaults
+    assert f"{year - 1} 年度尚未保存考核权重" in office.get(f"/kpis?start={year - 1}-01-01").text
+
+    # a chain office may not save; a stale form is a conflict; nothing changes either way
+    refused = office.post("/kpis/weights", data={**fields, "csrf_token": csrf_on(shown)})
+    assert refused.status_code == 403
+    stale = admin.post("/kpis/weights", data={**fields, "w_projects_signed": "9"})
+    assert stale.status_code == 409 and "刷新" in stale.text
+    bad = admin.post("/kpis/weights", data={**fields, "version": "1", "w_on_time_rate": "-1"})
+    assert bad.status_code == 422
+    assert re.search(
+        r'name="w_projects_signed" value="3"', office.get(f"/kpis?start={year}-01-01").text
+    )

@@ -92,7 +92,8 @@ def test_scoped_roles_see_nothing_outside_their_chains_and_units() -> None:
     nobody = Actor("new", Role.member_unit)
     for kind, chain, unit in itertools.product(Kind, ("toy", None), (20, None)):
         target = Target(kind, chain, unit)
-        assert may_view(nobody, target) is (kind is Kind.unit)
+        # the unit directory and the year's assessment weights are everyone's
+        assert may_view(nobody, target) is (kind in (Kind.unit, Kind.kpi_weights))
 
 
 def test_list_queries_return_exactly_what_may_view_allows(db: Database, organisation) -> None:

@@ -35,6 +35,7 @@ class Kind(StrEnum):
     project = "project"
     case = "case"
     review_meeting = "review_meeting"
+    kpi_weights = "kpi_weights"  # the yearly assessment weights (考核权重)
     # CPPCC (政协)
     cppcc_member = "cppcc_member"  # the roster of members (委员)
     consultation_plan = "consultation_plan"  # yearly consultation plan (协商计划)
@@ -73,6 +74,7 @@ KIND_NAMES: dict[Kind, tuple[str, str]] = {
     Kind.project: ("招商项目", "project"),
     Kind.case: ("企业诉求", "case"),
     Kind.review_meeting: ("调度会", "review meeting"),
+    Kind.kpi_weights: ("考核权重", "assessment weights"),
     Kind.cppcc_member: ("政协委员", "CPPCC member"),
     Kind.consultation_plan: ("协商计划", "consultation plan"),
     Kind.consultation: ("协商会议", "consultation"),
@@ -158,6 +160,7 @@ ACCESS: dict[Role, Grants] = {
         Kind.project: _all(CHAIN, (Action.view, Action.create, Action.edit, Action.stage)),
         Kind.case: _all(CHAIN),
         Kind.review_meeting: _all(CHAIN, (Action.view, Action.create, Action.edit)),
+        Kind.kpi_weights: {Action.view: ANY},
         **_CPPCC_HANDLING,
     },
     # a member unit sees its chains, raises cases on them and works on what it owns
@@ -178,6 +181,7 @@ ACCESS: dict[Role, Grants] = {
             Action.resolve: UNIT,
         },
         Kind.review_meeting: {Action.view: CHAIN},
+        Kind.kpi_weights: {Action.view: ANY},
         **_CPPCC_HANDLING,
     },
     # a member reads every CPPCC record, records its own duties, registers its proposals and

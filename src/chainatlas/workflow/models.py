@@ -453,3 +453,18 @@ class Decision(Base):
 
     meeting: Mapped[ReviewMeeting] = relationship(back_populates="decisions")
     case: Mapped[Case | None] = relationship(lazy="joined")
+
+
+class KpiWeights(Base):
+    """The assessment weights of one year (考核权重): metric id → weight, as JSON; the
+    KPI page's defaults for periods starting that year (`workflow.kpi_weights`)."""
+
+    __tablename__ = "wf_kpi_weights"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    weights: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__: Mapping[str, Any] = {"version_id_col": version}

@@ -8,14 +8,18 @@ count the current completeness, the change and the gaps filled (default 0)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import polars as pl
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from chainatlas.accounts.models import User
 from chainatlas.errors import UserError
 from chainatlas.metrics.completeness_change import CHANGE_SCHEMA
 from chainatlas.services.kpi_analytics import PeriodYears
@@ -25,19 +29,24 @@ from chainatlas.web.readmodel import region_overview
 from chainatlas.web.routes._workflow import (
     chain_choices,
     check_chain,
+    failure_status,
     is_scoped,
     message,
     page_context,
     parse_day,
+    parse_id,
     reraise_refusal,
     workflow_session,
 )
 from chainatlas.web.security import Viewer
 from chainatlas.web.state import AppState, app_state
 from chainatlas.web.templating import current_region, language, render
+from chainatlas.workflow.access import Action, Kind, Target, may
 from chainatlas.workflow.assessment import chain_ranking, unit_ranking
 from chainatlas.workflow.edits import local_today
+from chainatlas.workflow.kpi_weights import set_year_weights, year_weights
 from chainatlas.workflow.kpis import DEFAULT_WEIGHTS, LOWER_IS_BETTER, METRICS
+from chainatlas.workflow.models import KpiWeights
 
 router = APIRouter()
 COMPLETENESS = "completeness"
@@ -127,13 +136,13 @@ def column_groups(columns: tuple[Column, ...]) -> list[tuple[str, int]]:
     return groups
 
 
-def parse_weights(request: Request) -> tuple[dict[str, float], bool]:
-    """The weights in the query string (`w_<metric>`), or the defaults when none is given;
-    a value that is not a number, negative or too large names the metric."""
+def parse_weights(params: Mapping[str, Any]) -> tuple[dict[str, float], bool]:
+    """The weights in the query string or form (`w_<metric>`), or the defaults when none is
+    given; a value that is not a number, negative or too large names the metric."""
     given = {
-        c.id: request.query_params[WEIGHT_PREFIX + c.id].strip()
+        c.id: str(params[WEIGHT_PREFIX + c.id]).strip()
         for c in WEIGHT_COLUMNS
-        if WEIGHT_PREFIX + c.id in request.query_params
+        if WEIGHT_PREFIX + c.id in params
     }
     if not given:
         return {c.id: c.default_weight for c in WEIGHT_COLUMNS}, False
@@ -193,6 +202,58 @@ def kpis_page(
     end: Annotated[str, Query(max_length=20)] = "",
     chain: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
+    return _kpis(request, user, start, end, chain, params=request.query_params)
+
+
+@router.post("/kpis/weights", include_in_schema=False)
+async def save_weights(request: Request, user: Viewer) -> Response:
+    """Save the weights the page was computed with as its year's assessment weights (the
+    year of the period's start), then show the page with them."""
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    start, end, chain = (form.get(k, "")[:64] for k in ("start", "end", "chain"))
+    try:
+        with workflow_session(request, user) as (session, actor):
+            first, _last = _period(start, end)
+            weights, _ = parse_weights(form)
+            set_year_weights(
+                session,
+                actor,
+                first.year,
+                weights,
+                known=[c.id for c in WEIGHT_COLUMNS],
+                expected_version=_version(form.get("version", "")),
+            )
+    except UserError as exc:
+        reraise_refusal(exc)
+        return _kpis(
+            request,
+            user,
+            start,
+            end,
+            chain,
+            params=form,
+            error=message(request, exc),
+            status_code=failure_status(exc),
+        )
+    query = urlencode({"start": start, "end": end, "chain": chain})
+    return RedirectResponse(f"/kpis?{query}", status_code=303)
+
+
+def _version(raw: str) -> int | None:
+    return parse_id(raw, "版本", "version") if raw.strip() else None
+
+
+def _kpis(
+    request: Request,
+    user: User,
+    start: str,
+    end: str,
+    chain: str,
+    *,
+    params: Mapping[str, Any],
+    error: str = "",
+    status_code: int | None = None,
+) -> Response:
     state = app_state(request)
     region = current_region(request, user)
     with workflow_session(request, user) as (session, actor):
@@ -203,14 +264,17 @@ def kpis_page(
             chain_id = chains[0]
         weights = {c.id: c.default_weight for c in WEIGHT_COLUMNS}
         customised = False
+        saved: KpiWeights | None = None
         years: PeriodYears | None = None
         chain_rows: list[dict[str, Any]] = []
         unit_rows: list[dict[str, Any]] = []
-        error = ""
         first, last = local_today().replace(month=1, day=1), local_today()
         try:
             first, last = _period(start, end)
-            weights, customised = parse_weights(request)
+            weights, customised = parse_weights(params)
+            stored, saved = year_weights(session, first.year)
+            if stored is not None and not customised:
+                weights = {c.id: stored.get(c.id, 0.0) for c in WEIGHT_COLUMNS}
             extra, years = analytics_columns(state, region, first, last)
             chain_rows = chain_ranking(
                 session,
@@ -233,12 +297,12 @@ def kpis_page(
                 ).to_dicts()
         except UserError as exc:
             reraise_refusal(exc)
-            error = message(request, exc)
+            error = error or message(request, exc)
         return render(
             request,
             "wf_kpis.html",
             user,
-            status_code=422 if error else 200,
+            status_code=status_code or (422 if error else 200),
             **page_context(request, user, actor),
             chain_rows=chain_rows,
             unit_rows=unit_rows,
@@ -250,6 +314,8 @@ def kpis_page(
             years=years,
             weights=weights,
             customised=customised,
+            saved=saved,
+            may_save=may(actor, Action.edit, Target(Kind.kpi_weights)),
             weight_prefix=WEIGHT_PREFIX,
             start=first,
             end=last,
