@@ -37,8 +37,13 @@ def test_county_and_province_roll_up(toy_warehouse, toy_chain) -> None:  # type:
     province = diagnose(toy_warehouse, toy_chain, "450000", LQ_ONLY)
     other = diagnose(toy_warehouse, toy_chain, "450481", LQ_ONLY)
     assert county.firm_count == province.firm_count == 8
+    # a region with no firm on the chain (docs/figures.md, defined edge cases)
     assert other.firm_count == 0 and all(n.status == "missing" for n in other.nodes)
-    assert next(a.kind for a in other.actions) == "build"
+    assert other.completeness == 0 and not any(n.is_break for n in other.nodes)
+    assert all(n.lq in (0, None) and not n.lead_firms for n in other.nodes)  # None: none nationally
+    assert [a.kind for a in other.actions] == ["build"]
+    assert other.sourcing is not None and other.sourcing.links == 0
+    assert other.sourcing.local_sourcing_rate is None and other.single_points_of_failure == []
 
 
 def test_lead_firms_carry_components_and_a_top_ten_firm_makes_strong(
