@@ -129,9 +129,16 @@ def test_the_organisation_page_and_who_changes_what(world: World) -> None:
     )
     assert refused.status_code == 422 and "糖业链长办" in refused.text
 
-    # member units, CPPCC members and viewers do not open the page
+    # member units and viewers read the organisation; a member unit edits only its own unit
     for role in ("unit_a", "viewer"):
-        assert world.client(role).get("/org").status_code == 403
+        page = world.client(role).get(f"/org?chain={SCOPED_CHAIN}")
+        assert page.status_code == 200 and "糖业链长办" in page.text
+        assert 'action="/org/units"' not in page.text  # no new units
+        assert f'action="/org/chains/{SCOPED_CHAIN}/units"' not in page.text
+    own = world.client("unit_a").get("/org").text
+    assert f'action="/org/units/{world.units.unit_a}"' in own
+    assert f'action="/org/units/{world.units.office}"' not in own
+    assert 'action="/org/units/' not in world.client("viewer").get("/org").text
 
 
 def test_kpis_rank_chains_and_units_with_checked_weights(world: World) -> None:

@@ -51,7 +51,7 @@ TABS = (
     Tab("/cases", "wf_tab_cases"),
     Tab("/meetings", "wf_tab_meetings"),
     Tab("/kpis", "wf_tab_kpis"),
-    Tab("/org", "wf_tab_org", Permission.analyze),
+    Tab("/org", "wf_tab_org"),
 )
 
 

@@ -1,6 +1,6 @@
-"""组织 (链长制组织架构), for administrators, analysts and chain offices: per chain its chain
-chiefs, chain office and member units; the units with their contacts; the users in each
-unit. Changes go through `workflow.organisation`, which checks the access rules (a chain
+"""组织 (链长制组织架构), for every user as the access table allows (scoped roles: their
+chains): per chain its chain chiefs, chain office and member units; the units with their
+contacts; the users in each unit. Changes go through `workflow.organisation`, which checks the access rules (a chain
 office edits its own chains and its own unit; only user managers put users in units),
 locks unit edits optimistically and audits."""
 
@@ -30,7 +30,7 @@ from chainatlas.web.routes._workflow import (
     parse_id,
     workflow_session,
 )
-from chainatlas.web.security import Analyst
+from chainatlas.web.security import Viewer
 from chainatlas.web.state import app_state
 from chainatlas.web.templating import language, render
 from chainatlas.workflow import organisation as org
@@ -110,7 +110,7 @@ def _page(
 
 @router.get("", include_in_schema=False)
 def org_page(
-    request: Request, user: Analyst, chain: Annotated[str, Query(max_length=64)] = ""
+    request: Request, user: Viewer, chain: Annotated[str, Query(max_length=64)] = ""
 ) -> Response:
     return _page(request, user, chain)
 
@@ -143,7 +143,7 @@ def _known_chain(request: Request, actor: Actor, chain_id: str) -> str:
 
 
 @router.post("/units", include_in_schema=False)
-def add_unit(request: Request, user: Analyst, form: Annotated[UnitForm, Form()]) -> Response:
+def add_unit(request: Request, user: Viewer, form: Annotated[UnitForm, Form()]) -> Response:
     def change(session: Session, actor: Actor) -> Any:
         return org.add_unit(
             session,
@@ -161,7 +161,7 @@ def add_unit(request: Request, user: Analyst, form: Annotated[UnitForm, Form()])
 
 @router.post("/units/{unit_id}", include_in_schema=False)
 def edit_unit(
-    request: Request, user: Analyst, unit_id: RowId, form: Annotated[UnitForm, Form()]
+    request: Request, user: Viewer, unit_id: RowId, form: Annotated[UnitForm, Form()]
 ) -> Response:
     """A unit's name, kind and contacts (联系人、电话、邮箱)."""
 
@@ -185,7 +185,7 @@ def edit_unit(
 @router.post("/units/{unit_id}/users", include_in_schema=False)
 def add_unit_user(
     request: Request,
-    user: Analyst,
+    user: Viewer,
     unit_id: RowId,
     user_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
@@ -199,7 +199,7 @@ def add_unit_user(
 
 
 @router.post("/units/{unit_id}/users/{user_id}/remove", include_in_schema=False)
-def remove_unit_user(request: Request, user: Analyst, unit_id: RowId, user_id: RowId) -> Response:
+def remove_unit_user(request: Request, user: Viewer, unit_id: RowId, user_id: RowId) -> Response:
     def change(session: Session, actor: Actor) -> None:
         org.remove_unit_user(session, actor, unit_id, user_id)
 
@@ -209,7 +209,7 @@ def remove_unit_user(request: Request, user: Analyst, unit_id: RowId, user_id: R
 @router.post("/chains/{chain_id}/units", include_in_schema=False)
 def set_chain_unit(
     request: Request,
-    user: Analyst,
+    user: Viewer,
     chain_id: str,
     unit_id: Annotated[str, Form(max_length=20)] = "",
     role: Annotated[str, Form(max_length=32)] = "member_unit",
@@ -227,7 +227,7 @@ def set_chain_unit(
 
 
 @router.post("/chains/{chain_id}/units/{unit_id}/remove", include_in_schema=False)
-def remove_chain_unit(request: Request, user: Analyst, chain_id: str, unit_id: RowId) -> Response:
+def remove_chain_unit(request: Request, user: Viewer, chain_id: str, unit_id: RowId) -> Response:
     def change(session: Session, actor: Actor) -> None:
         org.remove_chain_unit(session, actor, _known_chain(request, actor, chain_id), unit_id)
 
@@ -237,7 +237,7 @@ def remove_chain_unit(request: Request, user: Analyst, chain_id: str, unit_id: R
 @router.post("/chains/{chain_id}/chiefs", include_in_schema=False)
 def add_chief(
     request: Request,
-    user: Analyst,
+    user: Viewer,
     chain_id: str,
     name: Annotated[str, Form(max_length=1000)] = "",
     title: Annotated[str, Form(max_length=1000)] = "",
@@ -250,7 +250,7 @@ def add_chief(
 
 
 @router.post("/chiefs/{chief_id}/remove", include_in_schema=False)
-def remove_chief(request: Request, user: Analyst, chief_id: RowId) -> Response:
+def remove_chief(request: Request, user: Viewer, chief_id: RowId) -> Response:
     def change(session: Session, actor: Actor) -> None:
         org.remove_chain_chief(session, actor, chief_id)
 
