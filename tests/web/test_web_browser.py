@@ -172,3 +172,26 @@ def test_generate_and_download_a_briefing(page_as: PageAs, live_server: str) -> 
     assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".xlsx") for n in names)
     assert sum(n.endswith(".png") for n in names) >= 5
     screenshot(page, "07b-briefing-done")
+
+
+def test_every_page_has_a_printable_view(page_as: PageAs, live_server: str) -> None:
+    """In print media the navigation bar, filters and buttons are gone, the heading and the
+    content stay, sticky headers no longer stick, and the page prints (a PDF) on A4."""
+    page = page_as("admin")
+    for name, path, _nav in PAGES:
+        page.goto(f"{live_server}{path}")
+        page.wait_for_load_state("networkidle")
+        page.emulate_media(media="print")
+        assert not page.locator(".topbar").is_visible(), name
+        for hidden in page.locator(".noprint, .filters, .pager").all():
+            assert not hidden.is_visible(), name
+        assert page.locator("h1").is_visible(), name
+        assert page.locator("main").inner_text().strip(), name
+        sticky = page.evaluate(
+            "[...document.querySelectorAll('table.data th')]"
+            ".filter(th => getComputedStyle(th).position === 'sticky').length"
+        )
+        assert sticky == 0, name
+        pdf = page.pdf(format="A4")
+        assert pdf.startswith(b"%PDF") and len(pdf) > 5_000, name
+        page.emulate_media(media="screen")
