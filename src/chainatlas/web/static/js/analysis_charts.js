@@ -78,7 +78,17 @@
       legend: { top: 0, itemWidth: 14, itemHeight: 10, textStyle: { fontSize: 11 } },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       xAxis: { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#eef1f5" } } },
-      yAxis: { type: "category", data: chains, axisLabel: { fontSize: 12 } },
+      // a long (English) chain name wraps to two lines rather than squeezing the bars
+      yAxis: {
+        type: "category",
+        data: chains,
+        axisLabel: {
+          fontSize: 12,
+          lineHeight: 14,
+          width: Math.max(96, Math.round(el.clientWidth * 0.3)),
+          overflow: "break",
+        },
+      },
       series: series,
     });
   }
