@@ -76,8 +76,26 @@ def test_the_page_lists_run_targets_ranking(web_app: FastAPI, reference: TargetL
     assert first.name in row and f'href="/enterprises/{first.uscc}"' in row
     assert f"{first.score:.3f}" in row and first.reason_zh in row
     assert first.region_name in row
-    # viewers see the list but no marking form
-    assert 'action="/targets/mark"' not in page.text
+    # viewers see the list but no marking form and no way to open a project
+    assert 'action="/targets/mark"' not in page.text and "/projects/new?" not in page.text
+
+
+def test_a_target_opens_a_project_form_that_keeps_where_it_came_from(
+    office: TestClient, reference: TargetList
+) -> None:
+    page = office.get(PAGE).text
+    node = next(n for n in reference.nodes if n.targets)
+    first = node.targets[0]
+    row = row_html(page, node.id, first.uscc)
+    link = row.split('class="btn small ghost tgt-new-project noprint" href="', 1)[1].split('"')[0]
+    link = link.replace("&amp;", "&")
+    assert f"uscc={first.uscc}" in link and f"node={node.id}" in link
+    form = office.get(link)
+    assert form.status_code == 200
+    assert f'name="investor_uscc" value="{first.uscc}"' in form.text
+    assert f'name="investor_name" value="{first.name}"' in form.text
+    assert f'type="hidden" name="target_node_id" value="{node.id}"' in form.text
+    assert f'type="hidden" name="target_region_code" value="{REGION}"' in form.text
 
 
 def test_the_page_speaks_english_too(web_app: FastAPI, reference: TargetList) -> None:
