@@ -152,6 +152,13 @@ def test_scope_of_a_member_unit(db: Database, organisation, chains) -> None:
 def test_export_then_reimport_updates_by_id(db: Database, organisation, chains) -> None:
     with db.session() as s:
         import_projects(s, SYSTEM, _sheet(GOOD_ROWS), chains=chains)
+    with db.session() as s:  # opened from 梧州's target list on node b (立项)
+        origin = s.scalars(select(Project).where(Project.name == "乙件扩产项目")).one()
+        origin.target_region_code, origin.target_chain_id, origin.target_node_id = (
+            "450400",
+            "toy",
+            "b",
+        )
     with db.session() as s:
         data = projects_xlsx(projects.list_projects(s, SYSTEM), chains=chains)
     book = load_workbook(io.BytesIO(data))
@@ -167,6 +174,10 @@ def test_export_then_reimport_updates_by_id(db: Database, organisation, chains) 
     assert sheet.cell(signed, header["阶段"]).value == "签约"
     assert sheet.cell(signed, header["投资额（万元）"]).value == 12000
     assert sheet.cell(signed, header["签约日期"]).value == datetime(2025, 5, 26)
+    assert sheet.cell(signed, header["来源清单"]).value == "广西壮族自治区梧州市·示例链·乙件"
+    assert all(
+        sheet.cell(r, header["来源清单"]).value is None for r in rows.values() if r != signed
+    )
     # the office starts the signed project and re-imports the sheet
     sheet.cell(signed, header["阶段"]).value = "开工"
     sheet.cell(signed, header["开工日期"]).value = "2025-07-01"
@@ -180,6 +191,8 @@ def test_export_then_reimport_updates_by_id(db: Database, organisation, chains) 
         assert _count(db) == 3
         project = s.scalars(select(Project).where(Project.name == "乙件扩产项目")).one()
         assert (project.stage, project.started_on) == ("started", date(2025, 7, 1))
+        # the origin column is written, never read: the re-import keeps it as it was
+        assert (project.target_region_code, project.target_node_id) == ("450400", "b")
         assert [(h.from_stage, h.to_stage, h.note) for h in project.history][-1] == (
             "signed",
             "started",

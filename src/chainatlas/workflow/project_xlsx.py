@@ -27,6 +27,7 @@ from chainatlas.atlas.model import Chain
 from chainatlas.db.base import utcnow
 from chainatlas.errors import UserError
 from chainatlas.ingest.validators import is_valid_uscc
+from chainatlas.reference.regions import region_full_name
 from chainatlas.workflow.access import Action, Actor, Kind, Target, may
 from chainatlas.workflow.edits import audit, local_day
 from chainatlas.workflow.models import STAGE_NAMES, Project, ProjectStage, Unit
@@ -41,7 +42,8 @@ from chainatlas.workflow.projects import (
     update_project,
 )
 
-# (key, header) in sheet order; `id` is 编号, `updated` is written but never read
+# (key, header) in sheet order; `id` is 编号; `updated` and `origin` (the target list a
+# project came from, 立项 on the targets page) are written but never read
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "编号"),
     ("name", "项目名称"),
@@ -58,6 +60,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("production_on", "投产日期"),
     ("note", "备注"),
     ("updated", "最近阶段变更"),
+    ("origin", "来源清单"),
 )
 ALIASES: dict[str, str] = {
     "编号": "id",
@@ -491,6 +494,22 @@ def _write(
     result.updated.append(project)
 
 
+def _origin(project: Project, chains: Mapping[str, Chain] | None) -> str:
+    """「广西壮族自治区梧州市·甘蔗制糖·精制糖」: the target list the project came from."""
+    if not project.target_chain_id:
+        return ""
+    chain = chains.get(project.target_chain_id) if chains else None
+    node = project.target_node_id or ""
+    if chain is not None and node in chain.node_ids:
+        node = chain.node(node).name_zh
+    parts = [
+        region_full_name(project.target_region_code) if project.target_region_code else "",
+        chain.name_zh if chain is not None else project.target_chain_id,
+        node,
+    ]
+    return "·".join(p for p in parts if p)
+
+
 def projects_xlsx(
     projects: Sequence[Project],
     *,
@@ -510,6 +529,7 @@ def projects_xlsx(
     for col, (_key, header) in enumerate(COLUMNS):
         sheet.write(1, col, header, head)
     widths = {"name": 28, "investor_name": 26, "investor_uscc": 22, "park": 18, "unit_id": 18}
+    widths["origin"] = 34
     for col, (key, _header) in enumerate(COLUMNS):
         sheet.set_column(col, col, widths.get(key, 12 if key != "note" else 30))
     for r, project in enumerate(projects, start=2):
@@ -530,6 +550,7 @@ def projects_xlsx(
             "stage": STAGE_NAMES[project.stage][0],
             "note": project.note,
             "updated": local_day(project.stage_changed_at),
+            "origin": _origin(project, chains),
         }
         for col, (key, _header) in enumerate(COLUMNS):
             value = row.get(key, getattr(project, key, None))
