@@ -44,7 +44,7 @@ from chainatlas.web.templating import current_region, language, render
 from chainatlas.workflow.access import Action, Kind, Target, may
 from chainatlas.workflow.assessment import chain_ranking, unit_ranking
 from chainatlas.workflow.edits import local_today
-from chainatlas.workflow.kpi_weights import set_year_weights, year_weights
+from chainatlas.workflow.kpi_weights import MAX_WEIGHT, set_year_weights, year_weights
 from chainatlas.workflow.kpis import DEFAULT_WEIGHTS, LOWER_IS_BETTER, METRICS
 from chainatlas.workflow.models import KpiWeights
 
@@ -55,7 +55,6 @@ COMPLETENESS_CHANGE = "completeness_change"
 GAPS_FILLED = "gaps_filled"
 GAPS_OPENED = "gaps_opened"
 WEIGHT_PREFIX = "w_"
-MAX_WEIGHT = 1000.0
 PROJECTS, CASES, ANALYTICS = "projects", "cases", "analytics"
 
 
@@ -221,7 +220,7 @@ async def save_weights(request: Request, user: Viewer) -> Response:
                 first.year,
                 weights,
                 known=[c.id for c in WEIGHT_COLUMNS],
-                expected_version=_version(form.get("version", "")),
+                expected_version=parse_id(form.get("version", ""), "版本", "version"),
             )
     except UserError as exc:
         reraise_refusal(exc)
@@ -237,10 +236,6 @@ async def save_weights(request: Request, user: Viewer) -> Response:
         )
     query = urlencode({"start": start, "end": end, "chain": chain})
     return RedirectResponse(f"/kpis?{query}", status_code=303)
-
-
-def _version(raw: str) -> int | None:
-    return parse_id(raw, "版本", "version") if raw.strip() else None
 
 
 def _kpis(
